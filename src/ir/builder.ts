@@ -1,4 +1,5 @@
 import type { Emitter } from './emitter.js';
+import { inOp } from './errors.js';
 import type { Attrs, Node, SourceLoc } from './graph.js';
 import { freshId, Graph, Value } from './graph.js';
 import type { OpName } from './ops/index.js';
@@ -21,7 +22,19 @@ export class GraphBuilder implements Emitter<Value> {
   /** Source location stamped on the nodes emitted next (frontends set it per statement). */
   loc: SourceLoc | undefined;
 
+  private readonly scopes: string[] = [];
+
   constructor(readonly name: string) {}
+
+  /** Emits `body` as the composite `name`: its nodes remember it for error messages. */
+  scope<R extends Value>(name: string, body: () => R): R {
+    this.scopes.push(name);
+    try {
+      return body();
+    } finally {
+      this.scopes.pop();
+    }
+  }
 
   param(name: string, type: TensorType): Value {
     const v = new Value(freshId(), type, null, name);
@@ -30,23 +43,29 @@ export class GraphBuilder implements Emitter<Value> {
   }
 
   emit(op: OpName, inputs: readonly Value[], attrs: Attrs): Value {
-    const type = inferType(
-      op,
-      inputs.map((x) => x.type),
-      attrs,
-    );
-    return this.push(op, inputs, attrs, type, this.loc);
+    let type: TensorType;
+    try {
+      type = inferType(
+        op,
+        inputs.map((x) => x.type),
+        attrs,
+      );
+    } catch (e) {
+      throw inOp(e, this.scopes[0]);
+    }
+    return this.push(op, inputs, attrs, type, this.loc, this.scopes[0]);
   }
 
   /** Appends a node with a given type, without re-running the rules (parser, transforms). */
-  push(op: OpName, inputs: readonly Value[], attrs: Attrs, type: TensorType, loc?: SourceLoc): Value {
-    const node: { op: OpName; inputs: readonly Value[]; attrs: Attrs; out: Value; loc?: SourceLoc } = {
+  push(op: OpName, inputs: readonly Value[], attrs: Attrs, type: TensorType, loc?: SourceLoc, origin?: string): Value {
+    const node: { op: OpName; inputs: readonly Value[]; attrs: Attrs; out: Value; loc?: SourceLoc; origin?: string } = {
       op,
       inputs,
       attrs,
       out: undefined as unknown as Value, // NOTE: tied just below; Value and Node point at each other
     };
     if (loc) node.loc = loc;
+    if (origin && origin !== op) node.origin = origin;
     const out = new Value(freshId(), type, node);
     node.out = out;
     this.nodes.push(node);

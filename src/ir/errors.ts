@@ -30,3 +30,14 @@ export class CompileError extends KilnError {
     super(loc ? `${loc}: ${message}` : message);
   }
 }
+
+/**
+ * Prefixes a kiln error with the library op it happened in (`embedding: gather: index 7 ...`),
+ * keeping its class; other errors pass through.
+ */
+export function inOp(e: unknown, op: string | undefined): unknown {
+  if (!op || !(e instanceof KilnError) || e.message.startsWith(`${op}:`)) return e;
+  const Ctor = e.constructor as new (message: string) => KilnError;
+  const wrapped = new Ctor(`${op}: ${e.message}`);
+  return wrapped;
+}

@@ -36,6 +36,8 @@ export interface Node {
   readonly attrs: Attrs;
   readonly out: Value;
   readonly loc?: SourceLoc;
+  /** The library op this node was emitted for (e.g. `embedding` for a gather); used in errors. */
+  readonly origin?: string;
 }
 
 /** A function: typed parameters, a topologically ordered node list, and outputs. */

@@ -1,4 +1,4 @@
-import { ArgumentError } from './errors.js';
+import { ArgumentError, inOp } from './errors.js';
 import type { Graph, Value } from './graph.js';
 import type { NDArray, Precision } from './ndarray.js';
 import { ndarray } from './ndarray.js';
@@ -23,12 +23,17 @@ export function interpret(graph: Graph, args: readonly NDArray[], precision: Pre
   });
   for (const node of graph.nodes) {
     const out = ndarray(node.out.type, precision);
-    ops[node.op].eval(
-      node.inputs.map((v) => env.get(v)!),
-      out,
-      node.attrs,
-    );
+    try {
+      ops[node.op].eval(
+        node.inputs.map((v) => env.get(v)!),
+        out,
+        node.attrs,
+      );
+    } catch (e) {
+      throw inOp(e, node.origin);
+    }
     env.set(node.out, out);
   }
   return graph.outputs.map((v) => env.get(v)!);
 }
+

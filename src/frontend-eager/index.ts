@@ -1,0 +1,14 @@
+import { grad as autogradGrad } from './autograd.js';
+import { Function, FunctionCtx } from './function.js';
+
+export { AccumulateGrad, type BackwardOptions, type GradHook, GradNode, type GradOptions } from './autograd.js';
+export { runGraph, trace, type Traced } from './capture.js';
+export * from './factories.js';
+export { Function, FunctionCtx } from './function.js';
+export { grad, jvp, valueAndGrad, vjp } from './functional.js';
+export { enableGrad, isGradEnabled, noGrad, setGradEnabled } from './grad-mode.js';
+export { Generator, manualSeed } from './random.js';
+export { F, type NestedArray, setWarningHandler, Tensor } from './tensor.js';
+
+/** PyTorch's `torch.autograd` namespace. */
+export const autograd = { grad: autogradGrad, Function, FunctionCtx };

@@ -1,0 +1,108 @@
+import { GraphBuilder } from '../ir/builder.js';
+import type { Attrs, Value } from '../ir/graph.js';
+import type { NDArray, Storage } from '../ir/ndarray.js';
+import type { OpName } from '../ir/ops/index.js';
+import type { TensorType } from '../ir/types.js';
+import { formatType } from '../ir/types.js';
+import { ArgumentError } from '../ir/errors.js';
+import { getBackend } from '../runtime/backend.js';
+import { ExecutableCache } from '../runtime/cache.js';
+
+/** Pending chains deeper than this are realized as they are built, so graphs stay bounded. */
+const MAX_PENDING_DEPTH = 256;
+
+/**
+ * A value of the eager world: either realized (`data` set) or pending (an op over other
+ * LazyBuffers). Realizing compiles the pending subgraph as one IR graph.
+ * NOTE: once realized, the buffer drops its inputs so the pending graph can be collected.
+ */
+export class LazyBuffer {
+  op: OpName | null;
+  inputs: LazyBuffer[];
+  attrs: Attrs;
+  data: Storage | null;
+  readonly depth: number;
+  /** The library op this value was emitted for (error messages). */
+  origin: string | undefined;
+
+  constructor(readonly type: TensorType, op: OpName | null, inputs: LazyBuffer[], attrs: Attrs, data: Storage | null) {
+    this.op = op;
+    this.inputs = inputs;
+    this.attrs = attrs;
+    this.data = data;
+    this.depth = data ? 0 : 1 + Math.max(0, ...inputs.map((b) => b.depth));
+    this.symbolic = inputs.some((b) => b.symbolic);
+  }
+
+  static fromData(type: TensorType, data: Storage): LazyBuffer {
+    return new LazyBuffer(type, null, [], {}, data);
+  }
+
+  static pending(type: TensorType, op: OpName, inputs: LazyBuffer[], attrs: Attrs): LazyBuffer {
+    const b = new LazyBuffer(type, op, inputs, attrs, null);
+    if (b.depth > MAX_PENDING_DEPTH && !b.symbolic) realize([b]);
+    return b;
+  }
+
+  /** A stand-in for a traced function's argument: it has a type but never a value. */
+  static placeholder(type: TensorType): LazyBuffer {
+    const b = new LazyBuffer(type, null, [], {}, null);
+    b.isPlaceholder = true;
+    b.symbolic = true;
+    return b;
+  }
+
+  isPlaceholder = false;
+  /** Whether this value depends on a placeholder (so it can only be traced, not computed). */
+  symbolic: boolean;
+
+  get realized(): boolean {
+    return this.data !== null;
+  }
+
+  toNDArray(): NDArray {
+    realize([this]);
+    return { dtype: this.type.dtype, shape: this.type.shape, data: this.data! };
+  }
+}
+
+export const executableCache = new ExecutableCache();
+
+/** Realizes all `targets` with one compiled graph over their pending ancestors. */
+export function realize(targets: readonly LazyBuffer[]): void {
+  const pending = [...new Set(targets.filter((t) => !t.realized))];
+  if (pending.length === 0) return;
+  const b = new GraphBuilder('eager');
+  const env = new Map<LazyBuffer, Value>();
+  const params: LazyBuffer[] = [];
+  // Iterative post-order DFS: inputs before users.
+  const stack: [LazyBuffer, boolean][] = pending.map((t) => [t, false]);
+  stack.reverse();
+  while (stack.length) {
+    const [buf, expanded] = stack.pop()!;
+    if (env.has(buf)) continue;
+    if (buf.realized) {
+      env.set(buf, b.param(`in${params.length}`, buf.type));
+      params.push(buf);
+      continue;
+    }
+    if (buf.isPlaceholder) {
+      throw new ArgumentError(`realize: cannot compute the value of a traced argument (${formatType(buf.type)}) while tracing; values are only known when the compiled function runs`);
+    }
+    if (!expanded) {
+      stack.push([buf, true]);
+      for (let i = buf.inputs.length - 1; i >= 0; i--) if (!env.has(buf.inputs[i]!)) stack.push([buf.inputs[i]!, false]);
+      continue;
+    }
+    env.set(buf, b.push(buf.op!, buf.inputs.map((x) => env.get(x)!), buf.attrs, buf.type, undefined, buf.origin));
+  }
+  const graph = b.build(pending.map((t) => env.get(t)!));
+  const exe = executableCache.get(getBackend(), graph);
+  const outs = exe.run(params.map((p) => ({ dtype: p.type.dtype, shape: p.type.shape, data: p.data! })));
+  pending.forEach((t, i) => {
+    t.data = outs[i]!.data;
+    t.op = null;
+    t.inputs = [];
+    t.attrs = {};
+  });
+}

@@ -1,0 +1,15 @@
+/**
+ * kiln: a compiler-first deep-learning toolkit for TypeScript.
+ *
+ * ```ts
+ * import { tensor } from 'kiln';
+ * const x = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+ * x.mul(x).sum().backward();
+ * console.log(x.grad?.toString()); // tensor([[2., 4.], [6., 8.]])
+ * ```
+ */
+export * from './frontend-eager/index.js';
+export * as ir from './ir/index.js';
+export * as autodiff from './autodiff/index.js';
+export * as runtime from './runtime/index.js';
+export { ArgumentError, AutogradError, CompileError, DTypeError, IndexError, IRParseError, IRVerifyError, KilnError, ShapeError } from './ir/errors.js';

@@ -1,0 +1,14 @@
+export { GraphBuilder } from './builder.js';
+export type { Emitter } from './emitter.js';
+export * from './errors.js';
+export { type Attrs, type AttrValue, formatLoc, Graph, type Node, type SourceLoc, Value } from './graph.js';
+export { inlineGraph } from './inline.js';
+export { interpret } from './interpret.js';
+export { Ops } from './lang/index.js';
+export { type Operand, PrimOps, promoteDtypes } from './lang/prim.js';
+export type { NDArray, Precision, Storage } from './ndarray.js';
+export { inferType, isOpName, type OpDef, opDef, type OpFamily, type OpName, ops } from './ops/index.js';
+export { parseGraph, parseModule } from './parser.js';
+export { printGraph, printModule } from './printer.js';
+export * from './types.js';
+export { verifyGraph } from './verifier.js';

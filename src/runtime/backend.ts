@@ -1,0 +1,51 @@
+import { ArgumentError } from '../ir/errors.js';
+import type { Graph } from '../ir/graph.js';
+import type { NDArray } from '../ir/ndarray.js';
+import { interpBackend } from './interp.js';
+
+/** A compiled graph: call it with one array per parameter, get one array per output. */
+export interface Executable {
+  run(args: readonly NDArray[]): NDArray[];
+}
+
+/**
+ * An execution engine. `compile` may be slow; executables are cached by the caller.
+ * NOTE: results follow float32 semantics (every stored f32 value is a float32).
+ */
+export interface Backend {
+  readonly name: string;
+  compile(graph: Graph): Executable;
+}
+
+const registry = new Map<string, () => Backend>([['interp', () => interpBackend]]);
+let current: Backend | null = null;
+
+/** Makes another backend selectable by name (`setBackend`, `KILN_BACKEND`). */
+export function registerBackend(name: string, make: () => Backend): void {
+  registry.set(name, make);
+}
+
+export function backendNames(): string[] {
+  return [...registry.keys()];
+}
+
+function envBackend(): string | undefined {
+  // NOTE: read through globalThis so the core runs in browsers, where there is no process.
+  const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
+  return proc?.env?.KILN_BACKEND;
+}
+
+/** Selects the engine eager tensors realize on. */
+export function setBackend(name: string): Backend {
+  const make = registry.get(name);
+  if (!make) {
+    throw new ArgumentError(`setBackend: unknown backend '${name}' (available: ${backendNames().join(', ')})`);
+  }
+  current = make();
+  return current;
+}
+
+export function getBackend(): Backend {
+  if (!current) setBackend(envBackend() ?? 'interp');
+  return current!;
+}

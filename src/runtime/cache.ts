@@ -1,0 +1,50 @@
+import type { Graph, Value } from '../ir/graph.js';
+import type { Backend, Executable } from './backend.js';
+
+/**
+ * A structural key: two graphs with equal keys compute the same function of their
+ * parameters (op, attrs, operand positions and types; names and ids ignored).
+ */
+export function structuralKey(g: Graph): string {
+  const ids = new Map<Value, number>();
+  const parts: string[] = [];
+  g.params.forEach((p, i) => {
+    ids.set(p, i);
+    parts.push(`${p.type.dtype}${p.type.shape.join('x')}`);
+  });
+  parts.push('|');
+  for (const n of g.nodes) {
+    ids.set(n.out, ids.size);
+    parts.push(`${n.op}(${n.inputs.map((v) => ids.get(v)).join(',')})${JSON.stringify(n.attrs, numberSafe)}:${n.out.type.dtype}${n.out.type.shape.join('x')}`);
+  }
+  parts.push(`->${g.outputs.map((v) => ids.get(v)).join(',')}`);
+  return parts.join(';');
+}
+
+function numberSafe(_k: string, v: unknown): unknown {
+  return typeof v === 'number' && !Number.isFinite(v) ? String(v) : v;
+}
+
+/** In-memory executable cache keyed by backend and structure. */
+export class ExecutableCache {
+  private readonly map = new Map<string, Executable>();
+  hits = 0;
+  misses = 0;
+
+  get(backend: Backend, graph: Graph): Executable {
+    const key = `${backend.name}\n${structuralKey(graph)}`;
+    let exe = this.map.get(key);
+    if (exe) {
+      this.hits++;
+      return exe;
+    }
+    this.misses++;
+    exe = backend.compile(graph);
+    this.map.set(key, exe);
+    return exe;
+  }
+
+  clear(): void {
+    this.map.clear();
+  }
+}

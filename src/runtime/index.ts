@@ -1,0 +1,3 @@
+export { type Backend, backendNames, type Executable, getBackend, registerBackend, setBackend } from './backend.js';
+export { ExecutableCache, structuralKey } from './cache.js';
+export { interpBackend } from './interp.js';

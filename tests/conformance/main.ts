@@ -1,0 +1,74 @@
+/**
+ * The conformance runner: `npm run conformance -- [--path eager|compiled] DIR...`
+ * Runs every PyTorch reference case under DIR through every execution path, prints each
+ * failure with the case, the path and the first mismatch, and ends with `N passed, N failed`.
+ */
+import { setBackend } from '../../src/runtime/backend.js';
+import { type CaseFile, loadCases, type OpCase } from './cases.js';
+import { PATHS } from './runner.js';
+
+function main(argv: string[]): number {
+  const dirs: string[] = [];
+  let paths = Object.keys(PATHS);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--path') paths = argv[++i]!.split(',');
+    else if (a === '--backend') setBackend(argv[++i]!);
+    else if (a === '-h' || a === '--help') {
+      console.log('usage: npm run conformance -- [--path eager,compiled] [--backend NAME] DIR...');
+      return 0;
+    } else dirs.push(a);
+  }
+  for (const p of paths) {
+    if (!PATHS[p]) {
+      console.error(`conformance: unknown path '${p}' (available: ${Object.keys(PATHS).join(', ')})`);
+      return 2;
+    }
+  }
+  if (dirs.length === 0) dirs.push('tests/conformance/cases');
+  let cases: CaseFile[];
+  try {
+    cases = loadCases(dirs);
+  } catch (e) {
+    console.error(`conformance: ${e instanceof Error ? e.message : String(e)}`);
+    return 2;
+  }
+  let passed = 0;
+  let failed = 0;
+  let skipped = 0;
+  const perPath = new Map(paths.map((p) => [p, 0]));
+  const t0 = performance.now();
+  for (const { path, json } of cases) {
+    if (json.format === 'conformance/train-1') {
+      console.log(`SKIP ${json.name} (${path}): training cases are not run yet`);
+      skipped++;
+      continue;
+    }
+    if (json.format !== 'conformance/op-1') {
+      console.log(`FAIL ${json.name ?? path} (${path}): unknown format ${JSON.stringify(json.format)}`);
+      failed++;
+      continue;
+    }
+    let ok = true;
+    for (const p of paths) {
+      let err: string | null;
+      try {
+        err = PATHS[p]!(json as unknown as OpCase);
+      } catch (e) {
+        err = `runner crashed: ${String(e)}`;
+      }
+      if (err) {
+        ok = false;
+        console.log(`FAIL ${json.name} [${p}] (${path}): ${err}`);
+      } else perPath.set(p, perPath.get(p)! + 1);
+    }
+    if (ok) passed++;
+    else failed++;
+  }
+  const secs = ((performance.now() - t0) / 1000).toFixed(1);
+  console.log(`paths: ${[...perPath].map(([p, n]) => `${p} ${n}/${passed + failed}`).join(', ')}; ${secs}s`);
+  console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+  return failed === 0 ? 0 : 1;
+}
+
+process.exitCode = main(process.argv.slice(2));
