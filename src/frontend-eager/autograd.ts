@@ -5,7 +5,8 @@ import type { OpName } from '../ir/ops/index.js';
 import { formatType, numel } from '../ir/types.js';
 import { enableGrad, isGradEnabled, noGrad } from './grad-mode.js';
 import { realize } from './lazy.js';
-import { F, Tensor } from './tensor.js';
+import type { PrimOps } from '../ir/lang/prim.js';
+import type { Tensor } from './tensor.js';
 
 let nextSeq = 0;
 
@@ -118,7 +119,13 @@ export class OpNode extends GradNode {
   private readonly needs: boolean[];
   private readonly shapes: (readonly number[])[];
 
-  constructor(readonly op: OpName, readonly attrs: Attrs, inputs: readonly Tensor[], out: Tensor) {
+  constructor(
+    readonly op: OpName,
+    readonly attrs: Attrs,
+    inputs: readonly Tensor[],
+    out: Tensor,
+    private readonly ops: PrimOps<Tensor>,
+  ) {
     super(backwardName(op));
     this.needs = inputs.map((t) => t.requiresGrad);
     this.shapes = inputs.map((t) => t.shape);
@@ -136,8 +143,8 @@ export class OpNode extends GradNode {
     const rule = vjpRule(this.op)!;
     const xs = this.saved.map((s) => s.unpack(this));
     const out = (this.savedOut ?? new SavedTensor(grad, this)).unpack(this);
-    const gs = rule(F, grad, xs, out, this.attrs, this.needs);
-    return gs.map((g, i) => (g && this.needs[i] ? F.unbroadcast(g, this.shapes[i]!) : null));
+    const gs = rule(this.ops, grad, xs, out, this.attrs, this.needs);
+    return gs.map((g, i) => (g && this.needs[i] ? this.ops.unbroadcast(g, this.shapes[i]!) : null));
   }
 
   release(): void {
@@ -167,7 +174,7 @@ export interface GradOptions extends BackwardOptions {
   allowUnused?: boolean;
 }
 
-function seedFor(op: string, root: Tensor, g: Tensor | null | undefined): Tensor {
+function seedFor(ops: PrimOps<Tensor>, op: string, root: Tensor, g: Tensor | null | undefined): Tensor {
   if (g) {
     if (g.shape.length !== root.shape.length || g.shape.some((d, i) => d !== root.shape[i])) {
       throw new ArgumentError(`${op}: grad ${formatType(g._buf.type)} does not match the output ${formatType(root._buf.type)}`);
@@ -177,7 +184,7 @@ function seedFor(op: string, root: Tensor, g: Tensor | null | undefined): Tensor
   if (numel(root.shape) !== 1) {
     throw new ArgumentError(`${op}: grad can be implicitly created only for scalar outputs, got ${formatType(root._buf.type)}`);
   }
-  return F.onesLike(root);
+  return ops.onesLike(root);
 }
 
 /**
@@ -186,6 +193,7 @@ function seedFor(op: string, root: Tensor, g: Tensor | null | undefined): Tensor
  * accumulating into leaves (autograd.grad).
  */
 function execute(
+  ops: PrimOps<Tensor>,
   op: string,
   roots: readonly Tensor[],
   seeds: readonly Tensor[],
@@ -229,7 +237,7 @@ function execute(
   const buffer = new Map<GradNode, Tensor>();
   const add = (n: GradNode, g: Tensor): void => {
     const prev = buffer.get(n);
-    buffer.set(n, prev ? F.add(prev, g) : g);
+    buffer.set(n, prev ? ops.emit('add', [prev, g]) : g);
   };
   rootNodes.forEach((n, i) => add(n, seeds[i]!));
 
@@ -244,12 +252,12 @@ function execute(
       buffer.delete(node);
       if (grad) {
         for (const hook of node.preHooks) grad = hook(grad) ?? grad;
-        if (node.retained) accumulateInto(node.retained, grad, createGraph);
+        if (node.retained) accumulateInto(ops, node.retained, grad, createGraph);
         for (const i of captureAt.get(node) ?? []) captured[i] = grad;
       }
       if (node instanceof AccumulateGrad) {
         if (grad && !capture) {
-          accumulateInto(node.variable, grad, createGraph);
+          accumulateInto(ops, node.variable, grad, createGraph);
           touchedLeaves.push(node.variable);
         }
       } else if (grad) {
@@ -287,27 +295,32 @@ function execute(
   return captured;
 }
 
-function accumulateInto(t: Tensor, grad: Tensor, createGraph: boolean): void {
+function accumulateInto(ops: PrimOps<Tensor>, t: Tensor, grad: Tensor, createGraph: boolean): void {
   const g = createGraph ? grad : grad.detach();
   if (!t.grad) t.grad = g;
-  else if (createGraph) t.grad = F.add(t.grad, g);
+  else if (createGraph) t.grad = ops.emit('add', [t.grad, g]);
   else noGrad(() => t.grad!.add_(g));
 }
 
-/** `tensor.backward(gradient, opts)`: accumulates d(root)/d(leaf) into every leaf's `.grad`. */
-export function backward(root: Tensor, gradient?: Tensor | null, opts: BackwardOptions = {}): void {
-  execute('backward', [root], [seedFor('backward', root, gradient)], opts, null);
+/** The engine behind `tensor.backward(gradient, opts)`: accumulates d(root)/d(leaf) into every leaf's `.grad`. */
+export function backward(ops: PrimOps<Tensor>, root: Tensor, gradient?: Tensor | null, opts: BackwardOptions = {}): void {
+  execute(ops, 'backward', [root], [seedFor(ops, 'backward', root, gradient)], opts, null);
 }
 
 /**
- * `autograd.grad(outputs, inputs, opts)`: the gradients of `outputs` with respect to
+ * The engine behind `autograd.grad(outputs, inputs, opts)`: the gradients of `outputs` with respect to
  * `inputs`, without touching `.grad`.
  *
  * ```ts
  * const [dx] = autograd.grad(x.pow(3).sum(), [x], { createGraph: true });
  * ```
  */
-export function grad(outputs: Tensor | readonly Tensor[], inputs: Tensor | readonly Tensor[], opts: GradOptions = {}): (Tensor | null)[] {
+export function grad(
+  ops: PrimOps<Tensor>,
+  outputs: Tensor | readonly Tensor[],
+  inputs: Tensor | readonly Tensor[],
+  opts: GradOptions = {},
+): (Tensor | null)[] {
   const outs = Array.isArray(outputs) ? outputs : [outputs as Tensor];
   const ins = Array.isArray(inputs) ? inputs : [inputs as Tensor];
   ins.forEach((t, i) => {
@@ -315,8 +328,7 @@ export function grad(outputs: Tensor | readonly Tensor[], inputs: Tensor | reado
       throw new AutogradError(`autograd.grad: input ${i} (${formatType(t._buf.type)}) does not require grad`);
     }
   });
-  const seeds = outs.map((o, i) => seedFor('autograd.grad', o, opts.gradOutputs?.[i]));
-  return execute('autograd.grad', outs, seeds, opts, ins);
+  const seeds = outs.map((o, i) => seedFor(ops, 'autograd.grad', o, opts.gradOutputs?.[i]));
+  return execute(ops, 'autograd.grad', outs, seeds, opts, ins);
 }
 
-export { isGradEnabled };

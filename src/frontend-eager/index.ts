@@ -1,5 +1,5 @@
-import { grad as autogradGrad } from './autograd.js';
 import { Function, FunctionCtx } from './function.js';
+import { autogradGrad } from './tensor.js';
 
 export { AccumulateGrad, type BackwardOptions, type GradHook, GradNode, type GradOptions } from './autograd.js';
 export { runGraph, trace, type Traced } from './capture.js';

@@ -13,6 +13,8 @@ import {
   type AccumulateGrad,
   backward,
   type BackwardOptions,
+  grad as gradEngine,
+  type GradOptions,
   backwardName,
   gradEdge,
   type GradHook,
@@ -155,7 +157,7 @@ export class Tensor {
 
   /** Computes the gradient of this tensor with respect to graph leaves (`.grad`). */
   backward(gradient?: Tensor | null, opts: BackwardOptions = {}): void {
-    backward(this, gradient, opts);
+    backward(F, this, gradient, opts);
   }
 
   /** A tensor sharing this value with no history (and the same version counter). */
@@ -416,7 +418,7 @@ class EagerEmitter implements Emitter<Tensor> {
     if (this.scopes.length && this.scopes[0] !== op) buf.origin = this.scopes[0];
     const out = new Tensor(buf);
     if (type.dtype === 'f32' && isGradEnabled() && inputs.some((t) => t.requiresGrad) && hasRule(op)) {
-      out.gradFn = new OpNode(op, attrs, inputs, out);
+      out.gradFn = new OpNode(op, attrs, inputs, out, F);
       out._setRequiresGrad(true);
     }
     return out;
@@ -457,3 +459,15 @@ function randUniform(shape: Shape): Tensor {
 
 /** The op vocabulary bound to eager tensors: `F.softmax(x, -1)`. */
 export const F: Ops<Tensor> = new Ops<Tensor>(new EagerEmitter());
+
+/**
+ * The gradients of `outputs` with respect to `inputs`, without touching `.grad`
+ * (`torch.autograd.grad`).
+ *
+ * ```ts
+ * const [dx] = autogradGrad(x.pow(3).sum(), [x], { createGraph: true });
+ * ```
+ */
+export function autogradGrad(outputs: Tensor | readonly Tensor[], inputs: Tensor | readonly Tensor[], opts: GradOptions = {}): (Tensor | null)[] {
+  return gradEngine(F, outputs, inputs, opts);
+}

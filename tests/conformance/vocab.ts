@@ -1,6 +1,6 @@
 import { ArgumentError } from '../../src/ir/errors.js';
 import type { Ops } from '../../src/ir/lang/index.js';
-import type { ConvPadding, Reduction, Size2 } from '../../src/ir/lang/nn.js';
+import type { ConvPadding, Reduction, Size2 } from '../../src/ir/lang/index.js';
 
 /** One positional argument of a conformance program step: a tensor, a number or a tensor list. */
 export type OpArg<T> = T | number | T[];

@@ -142,6 +142,12 @@ function finiteDiff(fn: (args: NDArray[]) => number, args: NDArray[], k: number,
   return out;
 }
 
+function dotOf(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+}
+
 function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: number, what: string): void {
   expect(got.length, what).toBe(want.length);
   for (let i = 0; i < want.length; i++) {
@@ -174,7 +180,7 @@ describe('VJP rules against finite differences', () => {
       const { graph: fwd } = jvp(g, wrt);
       verifyGraph(fwd);
       const tOut = scalar(run(fwd, [...all, ...ts])[1]!);
-      const dot = wrt.reduce((acc, _k, j) => acc + outs[1 + j]!.data.reduce((s, v, i) => s + v * ts[j]!.data[i]!, 0), 0);
+      const dot = wrt.reduce((acc, _k, j) => acc + dotOf(outs[1 + j]!.data, ts[j]!.data), 0);
       expect(tOut).toBeCloseTo(dot, 8);
 
       if (c.firstOrderOnly) return;
@@ -185,7 +191,7 @@ describe('VJP rules against finite differences', () => {
       const hOut = run(h.graph, [...all, ...vs]);
       const gradDotV = (a: NDArray[]) => {
         const o = run(back, a);
-        return wrt.reduce((acc, _k, j) => acc + o[1 + j]!.data.reduce((s, v, i) => s + v * vs[j]!.data[i]!, 0), 0);
+        return wrt.reduce((acc, _k, j) => acc + dotOf(o[1 + j]!.data, vs[j]!.data), 0);
       };
       wrt.forEach((k, j) => {
         if (h.unused[j]) return;

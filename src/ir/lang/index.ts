@@ -21,4 +21,4 @@ export { ShapeOps, dimOf, dimsOf, pySliceBounds, requireIndex } from './shape.js
 export { MathOps } from './math.js';
 export type { Dims, NormOrder, VarOptions } from './math.js';
 export { NNOps } from './nn.js';
-export type { ConvPadding, CrossEntropyOptions, EmitterHooks, LossOptions, NllLossOptions, Reduction, Size2 } from './nn.js';
+export type { ConvPadding, ConvPadding1, CrossEntropyOptions, EmitterHooks, LossOptions, NllLossOptions, Reduction, Size1, Size2 } from './nn.js';

@@ -315,5 +315,4 @@ export class MathOps<T> extends ShapeOps<T> {
   protected nonBool(x: T): T {
     return this.dtype(x) === 'bool' ? this.cast(x, 'i32') : x;
   }
-
 }

@@ -25,8 +25,11 @@ export interface NllLossOptions extends LossOptions {
 
 /** An int or an (h, w) pair, as PyTorch's `_pair` arguments. */
 export type Size2 = number | readonly [number, number] | readonly number[];
+/** An int or a 1-tuple (conv1d's `_single` arguments). */
+export type Size1 = number | readonly number[];
 /** conv padding: numbers, or 'valid' (none) / 'same' (output size = input size, stride 1). */
 export type ConvPadding = Size2 | 'valid' | 'same';
+export type ConvPadding1 = Size1 | 'valid' | 'same';
 
 /**
  * Optional emitter capabilities the vocabulary uses when they are present:
@@ -87,33 +90,26 @@ export class NNOps<T> extends MathOps<T> {
   };
 
   /** `torch.mm`: 2-D x 2-D. */
-  readonly mm = (a: T, b: T): T => {
-    const ta = this.type(a);
-    const tb = this.type(b);
-    if (ta.shape.length !== 2 || tb.shape.length !== 2) {
-      throw new ShapeError(`mm: expected 2-D tensors, got ${formatType(ta)} and ${formatType(tb)}`);
-    }
-    this.checkMatmulDtypes('mm', ta, tb);
-    if (ta.shape[1] !== tb.shape[0]) {
-      throw new ShapeError(`mm: contracting dimensions differ: ${formatType(ta)} (dim 1 = ${ta.shape[1]}) vs ${formatType(tb)} (dim 0 = ${tb.shape[0]})`);
-    }
-    return this.matmulPrim(a, b);
-  };
+  readonly mm = (a: T, b: T): T => this.fixedRankMatmul('mm', a, b, 2);
 
   /** `torch.bmm`: 3-D x 3-D with equal batch sizes (no broadcasting). */
-  readonly bmm = (a: T, b: T): T => {
+  readonly bmm = (a: T, b: T): T => this.fixedRankMatmul('bmm', a, b, 3);
+
+  protected fixedRankMatmul(op: 'mm' | 'bmm', a: T, b: T, rank: 2 | 3): T {
     const ta = this.type(a);
     const tb = this.type(b);
-    if (ta.shape.length !== 3 || tb.shape.length !== 3) {
-      throw new ShapeError(`bmm: expected 3-D tensors, got ${formatType(ta)} and ${formatType(tb)}`);
+    if (ta.shape.length !== rank || tb.shape.length !== rank) {
+      throw new ShapeError(`${op}: expected ${rank}-D tensors, got ${formatType(ta)} and ${formatType(tb)}`);
     }
-    this.checkMatmulDtypes('bmm', ta, tb);
-    if (ta.shape[0] !== tb.shape[0]) throw new ShapeError(`bmm: batch sizes differ: ${formatType(ta)} vs ${formatType(tb)}`);
-    if (ta.shape[2] !== tb.shape[1]) {
-      throw new ShapeError(`bmm: contracting dimensions differ: ${formatType(ta)} (dim 2 = ${ta.shape[2]}) vs ${formatType(tb)} (dim 1 = ${tb.shape[1]})`);
+    this.checkMatmulDtypes(op, ta, tb);
+    if (rank === 3 && ta.shape[0] !== tb.shape[0]) throw new ShapeError(`${op}: batch sizes differ: ${formatType(ta)} vs ${formatType(tb)}`);
+    if (ta.shape[rank - 1] !== tb.shape[rank - 2]) {
+      throw new ShapeError(
+        `${op}: contracting dimensions differ: ${formatType(ta)} (dim ${rank - 1} = ${ta.shape[rank - 1]}) vs ${formatType(tb)} (dim ${rank - 2} = ${tb.shape[rank - 2]})`,
+      );
     }
     return this.matmulPrim(a, b);
-  };
+  }
 
   protected checkMatmulDtypes(op: string, ta: TensorType, tb: TensorType): void {
     if (ta.dtype !== 'f32' || tb.dtype !== 'f32') {
@@ -380,16 +376,7 @@ export class NNOps<T> extends MathOps<T> {
    * variance) and returns y only: updating the running stats is the caller's job. Eval mode
    * uses `runningMean` / `runningVar`.
    */
-  readonly batchNorm = (
-    x: T,
-    runningMean: T | null,
-    runningVar: T | null,
-    weight?: T | null,
-    bias?: T | null,
-    training = false,
-    momentum = 0.1,
-    eps = 1e-5,
-  ): T => {
+  readonly batchNorm = (x: T, runningMean: T | null, runningVar: T | null, weight?: T | null, bias?: T | null, training = false, momentum = 0.1, eps = 1e-5): T => {
     const op = 'batch_norm';
     const t = this.type(x);
     this.requireFloat(op, x);
@@ -431,31 +418,15 @@ export class NNOps<T> extends MathOps<T> {
   // ---- convolution and pooling ----
 
   /** `F.conv1d`: [N, C, L] (or [C, L]) with weight [O, C/groups, k]; lowered to conv2d with H = 1. */
-  readonly conv1d = (
-    x: T,
-    weight: T,
-    bias?: T | null,
-    stride: number | readonly number[] = 1,
-    padding: number | readonly number[] | 'valid' | 'same' = 0,
-    dilation: number | readonly number[] = 1,
-    groups = 1,
-  ): T => this.convolution('conv1d', 1, x, weight, bias ?? null, stride, padding, dilation, groups);
+  readonly conv1d = (x: T, weight: T, bias?: T | null, stride: Size1 = 1, padding: ConvPadding1 = 0, dilation: Size1 = 1, groups = 1): T =>
+    this.convolution('conv1d', 1, x, weight, bias ?? null, stride, padding, dilation, groups);
 
   /** `F.conv2d`: [N, C, H, W] (or [C, H, W]) with weight [O, C/groups, kh, kw], via unfold + matmul. */
   readonly conv2d = (x: T, weight: T, bias?: T | null, stride: Size2 = 1, padding: ConvPadding = 0, dilation: Size2 = 1, groups = 1): T =>
     this.convolution('conv2d', 2, x, weight, bias ?? null, stride, padding, dilation, groups);
 
-  protected convolution(
-    op: string,
-    nd: 1 | 2,
-    x: T,
-    weight: T,
-    bias: T | null,
-    stride: number | readonly number[],
-    padding: number | readonly number[] | 'valid' | 'same',
-    dilation: number | readonly number[],
-    groups: number,
-  ): T {
+  /** conv1d / conv2d (`nd` spatial dims): validation, then unfold + matmul on a 2-D lift. */
+  protected convolution(op: string, nd: 1 | 2, x: T, weight: T, bias: T | null, stride: Size1, padding: ConvPadding1, dilation: Size1, groups: number): T {
     const tx = this.type(x);
     const tw = this.type(weight);
     const batched = tx.shape.length === nd + 2;
@@ -557,15 +528,7 @@ export class NNOps<T> extends MathOps<T> {
    * `F.avg_pool2d`; `countIncludePad` counts the zero padding in the divisor (PyTorch's
    * default), `divisorOverride` replaces the divisor.
    */
-  readonly avgPool2d = (
-    x: T,
-    kernelSize: Size2,
-    stride?: Size2 | null,
-    padding: Size2 = 0,
-    ceilMode = false,
-    countIncludePad = true,
-    divisorOverride?: number | null,
-  ): T => {
+  readonly avgPool2d = (x: T, kernelSize: Size2, stride?: Size2 | null, padding: Size2 = 0, ceilMode = false, countIncludePad = true, divisorOverride?: number | null): T => {
     if (divisorOverride !== undefined && divisorOverride !== null && !(Number.isInteger(divisorOverride) && divisorOverride > 0)) {
       throw new ArgumentError(`avg_pool2d: divisor_override must be a positive integer, got ${divisorOverride}`);
     }

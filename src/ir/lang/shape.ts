@@ -205,23 +205,23 @@ export class ShapeOps<T> extends PrimOps<T> {
       throw new ArgumentError(`pad: padding ${JSON.stringify(pad)} must be an even number (at most ${2 * r}) of integers for ${formatType(t)}`);
     }
     // Per-dim [before, after] in dim order.
-    const per = t.shape.map((_, i) => {
+    const per = t.shape.map((_, i): [number, number] => {
       const k = r - 1 - i; // pad[2k], pad[2k+1] address dim r-1-k
       return 2 * k < pad.length ? [pad[2 * k]!, pad[2 * k + 1]!] : [0, 0];
     });
     per.forEach(([b, a], i) => {
-      if (t.shape[i]! + Math.min(b!, 0) + Math.min(a!, 0) < 0) {
+      if (t.shape[i]! + Math.min(b, 0) + Math.min(a, 0) < 0) {
         throw new ShapeError(`pad: padding ${JSON.stringify(pad)} crops dim ${i} of ${formatType(t)} below size 0`);
       }
     });
     return this.named('pad', () => {
       const cropped = this.slicePrim(
         x,
-        per.map(([b]) => Math.max(-b!, 0)),
-        per.map(([, a], i) => t.shape[i]! - Math.max(-a!, 0)),
+        per.map(([b]) => Math.max(-b, 0)),
+        per.map(([, a], i) => t.shape[i]! - Math.max(-a, 0)),
         per.map(() => 1),
       );
-      return this.padPrim(cropped, per.flatMap(([b, a]) => [Math.max(b!, 0), Math.max(a!, 0)]), value);
+      return this.padPrim(cropped, per.flatMap(([b, a]) => [Math.max(b, 0), Math.max(a, 0)]), value);
     });
   };
 
