@@ -441,6 +441,12 @@ class EagerEmitter implements Emitter<Tensor> {
     if (r.gradFn && r.gradFn.seq >= before && r.gradFn instanceof OpNode) r.gradFn.name = backwardName(name);
     return r;
   }
+  /** The values of a concrete tensor (data-dependent shapes, e.g. one_hot); not while tracing. */
+  peek(t: Tensor): ArrayLike<number> | undefined {
+    if (t._buf.symbolic) return undefined;
+    realize([t._buf]);
+    return t._buf.data!;
+  }
   /** Uniform [0, 1) samples from the default generator (used by dropout). */
   rand(shape: Shape): Tensor {
     return randUniform(shape);

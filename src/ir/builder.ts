@@ -36,10 +36,23 @@ export class GraphBuilder implements Emitter<Value> {
     }
   }
 
-  param(name: string, type: TensorType): Value {
+  /** Parameters whose values are known while building (static arguments; see `peek`). */
+  private readonly known = new Map<Value, ArrayLike<number>>();
+
+  /**
+   * Adds a parameter. With `value`, the graph may be specialized to it where a shape
+   * depends on data (like JAX's static arguments), e.g. `one_hot` without `num_classes`.
+   */
+  param(name: string, type: TensorType, value?: ArrayLike<number>): Value {
     const v = new Value(freshId(), type, null, name);
     this.params.push(v);
+    if (value) this.known.set(v, value);
     return v;
+  }
+
+  /** The value of a static parameter, if it is one. */
+  peek(x: Value): ArrayLike<number> | undefined {
+    return this.known.get(x);
   }
 
   emit(op: OpName, inputs: readonly Value[], attrs: Attrs): Value {

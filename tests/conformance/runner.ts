@@ -145,7 +145,8 @@ export const compiledPath: Path = (c) => {
     const names: string[] = [];
     Object.entries(c.inputs).forEach(([name, t], i) => {
       const s = storageOf(t);
-      env.set(name, b.param(name, tensorType(s.dtype, s.shape)));
+      // Integer and bool inputs are static arguments: the graph may specialize on them.
+      env.set(name, b.param(name, tensorType(s.dtype, s.shape), s.dtype === 'f32' ? undefined : s.data));
       args.push(s);
       if (t.requires_grad) {
         wrt.push(i);

@@ -11,7 +11,16 @@ import { interpret } from '../../src/ir/interpret.js';
 import type { NDArray } from '../../src/ir/ndarray.js';
 import type { OpName } from '../../src/ir/ops/index.js';
 import { type DType, numel, tensorType } from '../../src/ir/types.js';
-import { verifyGraph } from '../../src/ir/verifier.js';
+import { parseGraph } from '../../src/ir/parser.js';
+import { printGraph } from '../../src/ir/printer.js';
+import { verifyGraph as verifyOnly } from '../../src/ir/verifier.js';
+
+/** Every graph a test builds must verify and survive print → parse → print unchanged. */
+function verifyGraph(g: Graph): void {
+  verifyOnly(g);
+  const text = printGraph(g);
+  expect(printGraph(parseGraph(text))).toBe(text);
+}
 
 interface Input {
   shape: number[];

@@ -1,4 +1,4 @@
-import { DTypeError } from '../errors.js';
+import { DTypeError, ShapeError } from '../errors.js';
 import type { Attrs } from '../graph.js';
 import { broadcastIndex, type NDArray } from '../ndarray.js';
 import type { DType, TensorType } from '../types.js';
@@ -107,7 +107,7 @@ function binary(name: string, scalar: (a: number, b: number) => number, result: 
     name,
     family: 'binary',
     arity: 2,
-    shape: (inputs: readonly TensorType[]) => broadcastShapes(name, inputs[0]!.shape, inputs[1]!.shape),
+    shape: (inputs: readonly TensorType[]) => broadcastTypes(name, inputs),
     dtype: (inputs: readonly TensorType[]): DType => {
       const d = requireSame(name, inputs);
       return result === 'bool' ? 'bool' : d;
@@ -118,6 +118,16 @@ function binary(name: string, scalar: (a: number, b: number) => number, result: 
 }
 
 const b2n = (b: boolean): number => (b ? 1 : 0);
+
+/** Broadcasts operand shapes; the error shows the operands' full types. */
+function broadcastTypes(op: string, inputs: readonly TensorType[]): number[] {
+  try {
+    return broadcastShapes(op, ...inputs.map((t) => t.shape));
+  } catch (e) {
+    const why = e instanceof Error ? / \(dim .*\)$/.exec(e.message)?.[0] ?? '' : '';
+    throw new ShapeError(`${op}: shapes do not broadcast: ${inputs.map(formatType).join(' vs ')}${why}`);
+  }
+}
 
 export const elementwiseOps = {
   neg: unary('neg', (x) => -x, false),
@@ -170,8 +180,7 @@ export const elementwiseOps = {
     name: 'where',
     family: 'ternary',
     arity: 3,
-    shape: (inputs: readonly TensorType[]) =>
-      broadcastShapes('where', inputs[0]!.shape, inputs[1]!.shape, inputs[2]!.shape),
+    shape: (inputs: readonly TensorType[]) => broadcastTypes('where', inputs),
     dtype: (inputs: readonly TensorType[]): DType => {
       if (inputs[0]!.dtype !== 'bool') {
         throw new DTypeError(`where: condition must be bool, got ${formatType(inputs[0]!)}`);
