@@ -7,6 +7,7 @@ export * from './factories.js';
 export { Function, FunctionCtx } from './function.js';
 export { grad, jvp, valueAndGrad, vjp } from './functional.js';
 export { enableGrad, isGradEnabled, noGrad, setGradEnabled } from './grad-mode.js';
+export * from './ops.js';
 export { Generator, manualSeed } from './random.js';
 export { F, type NestedArray, setWarningHandler, Tensor } from './tensor.js';
 

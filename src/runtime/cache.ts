@@ -1,5 +1,19 @@
 import type { Graph, Value } from '../ir/graph.js';
+import { IRVerifyError } from '../ir/errors.js';
+import { parseGraph } from '../ir/parser.js';
+import { printGraph } from '../ir/printer.js';
+import { verifyGraph } from '../ir/verifier.js';
 import type { Backend, Executable } from './backend.js';
+import { debug } from './debug.js';
+
+/** The checks `KILN_VERIFY=1` adds before compiling: verifier, then the text round trip. */
+export function checkGraph(graph: Graph): void {
+  verifyGraph(graph);
+  const text = printGraph(graph);
+  if (printGraph(parseGraph(text)) !== text) {
+    throw new IRVerifyError(`@${graph.name}: print(parse(print(g))) differs from print(g):\n${text}`);
+  }
+}
 
 /**
  * A structural key: two graphs with equal keys compute the same function of their
@@ -39,6 +53,7 @@ export class ExecutableCache {
       return exe;
     }
     this.misses++;
+    if (debug.verify) checkGraph(graph);
     exe = backend.compile(graph);
     this.map.set(key, exe);
     return exe;

@@ -1,3 +1,4 @@
 export { type Backend, backendNames, type Executable, getBackend, registerBackend, setBackend } from './backend.js';
 export { ExecutableCache, structuralKey } from './cache.js';
 export { interpBackend } from './interp.js';
+export { debug, type DebugSettings } from './debug.js';

@@ -20,6 +20,8 @@ import {
   zeros,
   zerosLike,
 } from '../../src/index.js';
+import * as kiln from '../../src/index.js';
+import { runtime } from '../../src/index.js';
 
 describe('factories', () => {
   it('makes constant tensors', () => {
@@ -81,6 +83,19 @@ describe('reading values and printing', () => {
     expect(String(tensor([[1, 2], [3, 4]]))).toBe('tensor([[1., 2.],\n        [3., 4.]])');
     expect(String(tensor([1]).sum())).toBe('tensor(1.)');
     expect(String(tensor([1e-5, 1]))).toBe('tensor([1.0000e-05, 1.0000e+00])');
+  });
+});
+
+describe('the op vocabulary as functions', () => {
+  it('exposes free functions beside the methods', () => {
+    const x = tensor([[1, 2], [3, 4]]);
+    expect(kiln.softmax(x, -1).toArray()).toEqual(x.softmax(-1).toArray());
+    expect(kiln.var(x, null, { correction: 0 }).item()).toBe(1.25);
+    expect(kiln.cat([x, x], 1).shape).toEqual([2, 4]);
+  });
+
+  it('runs the suite with graph verification on', () => {
+    expect(runtime.debug.verify).toBe(true);
   });
 });
 

@@ -1,0 +1,22 @@
+/**
+ * kiln's debug settings, read from the environment in this one place:
+ * - `KILN_DEBUG=N` (0 = quiet; higher numbers print more, each level adding to the last),
+ * - `KILN_VERIFY=1`: verify every graph before it is compiled, and check that it survives
+ *   print → parse → print (the test suite turns this on).
+ */
+export interface DebugSettings {
+  level: number;
+  verify: boolean;
+}
+
+function readEnv(): Record<string, string | undefined> {
+  // NOTE: through globalThis so the core also runs in browsers, where there is no process.
+  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
+}
+
+const env = readEnv();
+
+export const debug: DebugSettings = {
+  level: Number.parseInt(env.KILN_DEBUG ?? '0', 10) || 0,
+  verify: env.KILN_VERIFY === '1',
+};
