@@ -11,17 +11,19 @@ const ROOT = resolve(import.meta.dirname, '../..');
 
 /** Which boxes each box may import (besides itself). */
 const ALLOWED: Record<string, readonly string[]> = {
+  // Node-only services (files, workers) behind small modules a browser bundle can swap.
+  platform: [],
   ir: [],
   autodiff: ['ir'],
   passes: ['ir'],
   'codegen-js': ['ir'],
   'codegen-gpu': ['ir'],
-  runtime: ['ir', 'passes', 'codegen-js', 'codegen-gpu'],
+  runtime: ['ir', 'passes', 'codegen-js', 'codegen-gpu', 'platform'],
   'frontend-eager': ['ir', 'autodiff', 'passes', 'runtime'],
-  'stdlib-nn': ['ir', 'autodiff', 'passes', 'runtime', 'frontend-eager'],
+  'stdlib-nn': ['ir', 'autodiff', 'passes', 'runtime', 'frontend-eager', 'platform'],
   optim: ['ir', 'autodiff', 'passes', 'runtime', 'frontend-eager', 'stdlib-nn'],
-  data: ['ir', 'runtime', 'frontend-eager'],
-  'frontend-script': ['ir', 'autodiff', 'passes', 'runtime', 'frontend-eager', 'stdlib-nn'],
+  data: ['ir', 'runtime', 'frontend-eager', 'platform'],
+  'frontend-script': ['ir', 'autodiff', 'passes', 'runtime', 'frontend-eager', 'stdlib-nn', 'optim', 'platform'],
 };
 /** Boxes that must not touch Node built-ins (they are bundled for web pages). */
 const CORE = ['ir', 'autodiff', 'passes', 'codegen-js', 'runtime', 'frontend-eager', 'stdlib-nn', 'optim'];
