@@ -56,6 +56,25 @@ export function trace(fn: (...xs: Tensor[]) => Tensor | readonly Tensor[], types
   return { graph: b.build(outs.map((o) => env.get(o._buf)!)), consts };
 }
 
+/**
+ * Applies a graph to tensors lazily: its nodes become pending values over the arguments,
+ * computed when read (or traced further, inside `trace`/`jit`).
+ */
+export function applyGraph(graph: Graph, args: readonly (Tensor | LazyBuffer)[]): Tensor[] {
+  if (args.length !== graph.params.length) {
+    throw new ArgumentError(`apply @${graph.name}: expected ${graph.params.length} arguments, got ${args.length}`);
+  }
+  const env = new Map<Value, LazyBuffer>();
+  graph.params.forEach((p, i) => {
+    const a = args[i]!;
+    env.set(p, a instanceof Tensor ? a._buf : a);
+  });
+  for (const n of graph.nodes) {
+    env.set(n.out, LazyBuffer.pending(n.out.type, n.op, n.inputs.map((v) => env.get(v)!), n.attrs));
+  }
+  return graph.outputs.map((v) => new Tensor(env.get(v)!));
+}
+
 /** Runs a graph on concrete tensors with the current backend (compiled once, cached). */
 export function runGraph(graph: Graph, args: readonly (Tensor | LazyBuffer)[]): Tensor[] {
   const bufs = args.map((a) => (a instanceof Tensor ? a._buf : a));

@@ -2,7 +2,7 @@ import { jvp as jvpTransform } from '../autodiff/jvp.js';
 import { vjp as vjpTransform } from '../autodiff/vjp.js';
 import { ArgumentError } from '../ir/errors.js';
 import { dce } from '../passes/dce.js';
-import { runGraph, trace } from './capture.js';
+import { applyGraph, trace } from './capture.js';
 import type { Tensor } from './tensor.js';
 
 type Fn = (...xs: Tensor[]) => Tensor;
@@ -17,7 +17,8 @@ function argnumsOf(argnums: number | readonly number[], n: number, op: string): 
 
 /**
  * JAX-style `valueAndGrad`: traces `f` to IR, differentiates it with the VJP transform, and
- * runs the result. `f` must return a one-element tensor.
+ * applies the result to the arguments (lazily: it composes with `jit` and other transforms).
+ * `f` must return a one-element tensor. The results carry no autograd history.
  *
  * ```ts
  * const [loss, [dw]] = valueAndGrad((w, x) => x.matmul(w).square().sum())(w, x);
@@ -28,7 +29,7 @@ export function valueAndGrad(f: Fn, argnums: number | readonly number[] = 0): (.
     const wrt = argnumsOf(argnums, xs.length, 'valueAndGrad');
     const { graph, consts } = trace(f, xs.map((x) => x.type), f.name || 'f');
     const { graph: g } = vjpTransform(graph, { wrt, of: [0] });
-    const [value, ...grads] = runGraph(dce(g), [...xs, ...consts]);
+    const [value, ...grads] = applyGraph(dce(g), [...xs, ...consts]);
     return [value!, grads];
   };
 }
@@ -49,11 +50,11 @@ export function grad(f: Fn, argnums: number | readonly number[] = 0): (...xs: Te
 export function vjp(f: Fn, ...primals: Tensor[]): [Tensor, (cotangent: Tensor) => Tensor[]] {
   const { graph, consts } = trace(f, primals.map((x) => x.type), f.name || 'f');
   const wrt = primals.map((_, i) => i);
-  const [out] = runGraph(graph, [...primals, ...consts]);
+  const [out] = applyGraph(graph, [...primals, ...consts]);
   const { graph: g } = vjpTransform(graph, { wrt, of: [0], seeds: 'param', keepOutputs: false });
   const back = dce(g);
   // vjp params: primals, consts, seed
-  return [out!, (ct: Tensor) => runGraph(back, [...primals, ...consts, ct])];
+  return [out!, (ct: Tensor) => applyGraph(back, [...primals, ...consts, ct])];
 }
 
 /** JAX-style `jvp`: `f(...primals)` and its directional derivative along `tangents`. */
@@ -65,6 +66,6 @@ export function jvp(f: Fn, primals: readonly Tensor[], tangents: readonly Tensor
   const wrt = primals.map((_, i) => i);
   const { graph: g } = jvpTransform(graph, wrt);
   // jvp params: primals, consts, tangents (for wrt only)
-  const [out, tangent] = runGraph(dce(g), [...primals, ...consts, ...tangents]);
+  const [out, tangent] = applyGraph(dce(g), [...primals, ...consts, ...tangents]);
   return [out!, tangent!];
 }

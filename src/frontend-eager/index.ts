@@ -2,7 +2,8 @@ import { Function, FunctionCtx } from './function.js';
 import { autogradGrad } from './tensor.js';
 
 export { AccumulateGrad, type BackwardOptions, type GradHook, GradNode, type GradOptions } from './autograd.js';
-export { runGraph, trace, type Traced } from './capture.js';
+export { applyGraph, runGraph, trace, type Traced } from './capture.js';
+export { jit, type Jitted } from './jit.js';
 export * from './factories.js';
 export { Function, FunctionCtx } from './function.js';
 export { grad, jvp, valueAndGrad, vjp } from './functional.js';

@@ -133,3 +133,26 @@ describe('functional transforms (trace → IR transform → run)', () => {
     (jt.toArray() as number[]).forEach((val, i) => expect(val).toBeCloseTo(want[i]!, 5));
   });
 });
+
+describe('jit', () => {
+  it('compiles once per signature and composes with valueAndGrad', async () => {
+    const { jit } = await import('../../src/index.js');
+    const lossFn = (w: import('../../src/index.js').Tensor, x: import('../../src/index.js').Tensor) => x.matmul(w).tanh().sum();
+    const step = jit((w, x) => {
+      const [loss, [dw]] = valueAndGrad(lossFn)(w!, x!);
+      return [loss, w!.sub(dw!.mul(0.1))];
+    });
+    const w = tensor([[0.5, -1], [2, 0.25]]);
+    const x = tensor([[1, 2], [3, -1]]);
+    const [loss, w2] = step(w, x);
+    const we = w.detach().requiresGrad_();
+    const le = lossFn(we, x);
+    le.backward();
+    expect(loss!.item()).toBeCloseTo(le.item() as number, 6);
+    const want = w.sub(we.grad!.mul(0.1)).toArray() as number[][];
+    (w2!.toArray() as number[][]).forEach((row, i) => row.forEach((v, j) => expect(v).toBeCloseTo(want[i]![j]!, 6)));
+    const g1 = step.lastGraph;
+    step(w2!, x);
+    expect(step.lastGraph).toBe(g1);
+  });
+});
