@@ -1,5 +1,10 @@
 import { Graph, type Node, type Value } from '../ir/graph.js';
 
+import type { Pass } from './manager.js';
+
+/** Dead-code elimination: keeps only the nodes the outputs depend on. */
+export const dcePass: Pass = { name: 'dce', run: (g) => dce(g) };
+
 /** Dead-code elimination: keeps only the nodes the outputs depend on. */
 export function dce(g: Graph): Graph {
   const live = new Set<Value>(g.outputs);

@@ -1,6 +1,7 @@
 import { ArgumentError } from '../ir/errors.js';
 import type { Graph } from '../ir/graph.js';
 import type { NDArray } from '../ir/ndarray.js';
+import { jsBackend } from './cpu.js';
 import { interpBackend } from './interp.js';
 
 /** A compiled graph: call it with one array per parameter, get one array per output. */
@@ -17,7 +18,10 @@ export interface Backend {
   compile(graph: Graph): Executable;
 }
 
-const registry = new Map<string, () => Backend>([['interp', () => interpBackend]]);
+const registry = new Map<string, () => Backend>([
+  ['interp', () => interpBackend],
+  ['js', () => jsBackend],
+]);
 let current: Backend | null = null;
 
 /** Makes another backend selectable by name (`setBackend`, `KILN_BACKEND`). */

@@ -3,21 +3,29 @@
  * Runs every PyTorch reference case under DIR through every execution path, prints each
  * failure with the case, the path and the first mismatch, and ends with `N passed, N failed`.
  */
-import { setBackend } from '../../src/runtime/backend.js';
+import { backendNames, setBackend } from '../../src/runtime/backend.js';
 import { type CaseFile, loadCases, type OpCase } from './cases.js';
 import { PATHS } from './runner.js';
 
 function main(argv: string[]): number {
   const dirs: string[] = [];
   let paths = Object.keys(PATHS);
+  let backends = backendNames();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--path') paths = argv[++i]!.split(',');
-    else if (a === '--backend') setBackend(argv[++i]!);
+    else if (a === '--backend') backends = argv[++i]!.split(',');
     else if (a === '-h' || a === '--help') {
-      console.log('usage: npm run conformance -- [--path eager,compiled] [--backend NAME] DIR...');
+      console.log('usage: npm run conformance -- [--path eager,compiled] [--backend NAME,...] DIR...');
+      console.log(`backends: ${backendNames().join(', ')} (default: all); paths: ${Object.keys(PATHS).join(', ')} (default: all)`);
       return 0;
     } else dirs.push(a);
+  }
+  for (const b of backends) {
+    if (!backendNames().includes(b)) {
+      console.error(`conformance: unknown backend '${b}' (available: ${backendNames().join(', ')})`);
+      return 2;
+    }
   }
   for (const p of paths) {
     if (!PATHS[p]) {
@@ -36,7 +44,8 @@ function main(argv: string[]): number {
   let passed = 0;
   let failed = 0;
   let skipped = 0;
-  const perPath = new Map(paths.map((p) => [p, 0]));
+  const combos = backends.flatMap((b) => paths.map((p) => [b, p] as const));
+  const perPath = new Map(combos.map(([b, p]) => [`${b}/${p}`, 0]));
   const t0 = performance.now();
   for (const { path, json } of cases) {
     if (json.format === 'conformance/train-1') {
@@ -50,7 +59,8 @@ function main(argv: string[]): number {
       continue;
     }
     let ok = true;
-    for (const p of paths) {
+    for (const [b, p] of combos) {
+      setBackend(b);
       let err: string | null;
       try {
         err = PATHS[p]!(json as unknown as OpCase);
@@ -59,14 +69,14 @@ function main(argv: string[]): number {
       }
       if (err) {
         ok = false;
-        console.log(`FAIL ${json.name} [${p}] (${path}): ${err}`);
-      } else perPath.set(p, perPath.get(p)! + 1);
+        console.log(`FAIL ${json.name} [${b}/${p}] (${path}): ${err}`);
+      } else perPath.set(`${b}/${p}`, perPath.get(`${b}/${p}`)! + 1);
     }
     if (ok) passed++;
     else failed++;
   }
   const secs = ((performance.now() - t0) / 1000).toFixed(1);
-  console.log(`paths: ${[...perPath].map(([p, n]) => `${p} ${n}/${passed + failed}`).join(', ')}; ${secs}s`);
+  console.log(`backend/path: ${[...perPath].map(([p, n]) => `${p} ${n}/${passed + failed}`).join(', ')}; ${secs}s`);
   console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
   return failed === 0 ? 0 : 1;
 }

@@ -3,14 +3,21 @@
  * suite fails on any regression (`npm run conformance` prints the same with details).
  */
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { backendNames, getBackend, setBackend } from '../../src/runtime/backend.js';
 import { loadCases, type OpCase } from '../conformance/cases.js';
 import { PATHS } from '../conformance/runner.js';
 
 const cases = loadCases([join(resolve(import.meta.dirname, '..'), 'conformance/cases/ops')]);
 
-describe.each(Object.entries(PATHS))('conformance (%s)', (_name, path) => {
+const initial = getBackend().name;
+afterAll(() => void setBackend(initial));
+
+const combos = backendNames().flatMap((b) => Object.entries(PATHS).map(([p, fn]) => [`${b}/${p}`, b, fn] as const));
+
+describe.each(combos)('conformance (%s)', (_name, backend, path) => {
   it.each(cases.map((c) => [c.json.name, c.json] as const))('%s', (_n, json) => {
+    setBackend(backend);
     expect(path(json as unknown as OpCase)).toBeNull();
   });
 });

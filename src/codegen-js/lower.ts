@@ -1,0 +1,207 @@
+import type { Value } from '../ir/graph.js';
+import type { OpName } from '../ir/ops/index.js';
+import type { Kernel } from '../ir/schedule.js';
+import type { DType, Shape } from '../ir/types.js';
+import { numel } from '../ir/types.js';
+import { add, constant, delinearize, div, type Extents, type IExpr, key, linearize, loopVar, mod, range, scale } from './index-expr.js';
+
+/** A guard on loop indices (padding, strided placement, concatenation ranges). */
+export type Cond =
+  | { readonly t: 'range'; readonly e: IExpr; readonly lo: number; readonly hi: number } // lo <= e < hi
+  | { readonly t: 'divisible'; readonly e: IExpr; readonly d: number };
+
+/** A scalar expression of a fused kernel, evaluated once per output (or reduced) element. */
+export type SExpr =
+  | { readonly t: 'load'; readonly input: number; readonly index: IExpr; readonly dtype: DType }
+  | { readonly t: 'const'; readonly value: number; readonly dtype: DType }
+  | { readonly t: 'index'; readonly index: IExpr; readonly dtype: DType }
+  | { readonly t: 'op'; readonly op: OpName; readonly args: readonly SExpr[]; readonly dtype: DType }
+  | { readonly t: 'cast'; readonly arg: SExpr; readonly dtype: DType }
+  | { readonly t: 'select'; readonly conds: readonly Cond[]; readonly a: SExpr; readonly b: SExpr; readonly dtype: DType };
+
+/**
+ * A kernel as a loop nest: loops over `extents` (row-major), the value `body` per point,
+ * written at `out` (pointwise) or combined into `out` with `reduce` (reduction).
+ */
+export interface LoopNest {
+  readonly extents: Extents;
+  readonly body: SExpr;
+  readonly out: IExpr;
+  readonly outSize: number;
+  readonly outDtype: DType;
+  readonly reduce: 'sum' | 'max' | 'min' | 'prod' | null;
+  /** Number of leading loops that are not reduced (their body-order loops come first). */
+  readonly outerLoops: number;
+}
+
+const ints = (v: unknown): number[] => v as number[];
+
+/** Index into a value of shape `from` broadcast to `to` (NumPy alignment, size-1 dims fixed at 0). */
+function broadcastIdx(idx: readonly IExpr[], from: Shape, to: Shape): IExpr[] {
+  const off = to.length - from.length;
+  return from.map((d, i) => (d === 1 ? constant(0) : idx[off + i]!));
+}
+
+/** Lowers the fused expression of a pointwise or reduce kernel. */
+export function lowerKernel(k: Kernel): LoopNest {
+  const inputIndex = new Map(k.inputs.map((v, i) => [v, i]));
+  const memo = new Map<string, SExpr>();
+  let ext: number[] = [];
+
+  const lower = (v: Value, idx: readonly IExpr[], top: boolean): SExpr => {
+    const input = top ? undefined : inputIndex.get(v);
+    if (input !== undefined) {
+      return { t: 'load', input, index: linearize(idx, v.type.shape), dtype: v.type.dtype };
+    }
+    const mk = `${v.id}[${idx.map(key).join(',')}]`;
+    const hit = memo.get(mk);
+    if (hit) return hit;
+    const r = lowerNode(v, idx);
+    memo.set(mk, r);
+    return r;
+  };
+
+  const lowerNode = (v: Value, idx: readonly IExpr[]): SExpr => {
+    const n = v.node!;
+    const out = v.type;
+    const x = n.inputs[0];
+    switch (n.op) {
+      case 'const':
+        return { t: 'const', value: n.attrs.value as number, dtype: out.dtype };
+      case 'iota':
+        return { t: 'index', index: idx[n.attrs.axis as number]!, dtype: out.dtype };
+      case 'cast':
+        return { t: 'cast', arg: lower(x!, broadcastIdx(idx, x!.type.shape, out.shape), false), dtype: out.dtype };
+      case 'reshape': {
+        const lin = linearize(idx, out.shape);
+        return lower(x!, delinearize(lin, x!.type.shape, ext), false);
+      }
+      case 'permute': {
+        const perm = ints(n.attrs.perm);
+        const src: IExpr[] = new Array(perm.length);
+        perm.forEach((p, i) => (src[p] = idx[i]!));
+        return lower(x!, src, false);
+      }
+      case 'expand':
+        return lower(x!, broadcastIdx(idx, x!.type.shape, out.shape), false);
+      case 'slice': {
+        const starts = ints(n.attrs.starts);
+        const steps = ints(n.attrs.steps);
+        return lower(x!, idx.map((e, d) => add(constant(starts[d]!), scale(e, steps[d]!))), false);
+      }
+      case 'flip': {
+        const axes = ints(n.attrs.axes);
+        return lower(x!, idx.map((e, d) => (axes.includes(d) ? add(constant(out.shape[d]! - 1), scale(e, -1)) : e)), false);
+      }
+      case 'pad': {
+        const pads = ints(n.attrs.pads);
+        const conds: Cond[] = [];
+        const src = idx.map((e, d) => {
+          const lo = pads[2 * d]!;
+          if (pads[2 * d] || pads[2 * d + 1]) conds.push({ t: 'range', e, lo, hi: lo + x!.type.shape[d]! });
+          return add(e, constant(-lo));
+        });
+        const fill: SExpr = { t: 'const', value: n.attrs.value as number, dtype: out.dtype };
+        return conds.length ? { t: 'select', conds, a: lower(x!, src, false), b: fill, dtype: out.dtype } : lower(x!, src, false);
+      }
+      case 'unslice': {
+        const starts = ints(n.attrs.starts);
+        const ends = ints(n.attrs.ends);
+        const steps = ints(n.attrs.steps);
+        const conds: Cond[] = [];
+        const src = idx.map((e, d) => {
+          const full = starts[d] === 0 && ends[d] === out.shape[d] && steps[d] === 1;
+          if (full) return e;
+          conds.push({ t: 'range', e, lo: starts[d]!, hi: ends[d]! });
+          const shifted = add(e, constant(-starts[d]!));
+          if (steps[d] !== 1) conds.push({ t: 'divisible', e: shifted, d: steps[d]! });
+          return div(shifted, steps[d]!, ext);
+        });
+        const zero: SExpr = { t: 'const', value: 0, dtype: out.dtype };
+        return conds.length ? { t: 'select', conds, a: lower(x!, src, false), b: zero, dtype: out.dtype } : lower(x!, src, false);
+      }
+      case 'concat': {
+        const axis = n.attrs.axis as number;
+        let start = 0;
+        const pieces = n.inputs.map((inp) => {
+          const len = inp.type.shape[axis]!;
+          const src = idx.map((e, d) => (d === axis ? add(e, constant(-start)) : e));
+          const piece = { lo: start, hi: start + len, expr: lower(inp, src, false) };
+          start += len;
+          return piece;
+        });
+        // Nested selects: the last piece is the fallback.
+        let acc = pieces[pieces.length - 1]!.expr;
+        for (let i = pieces.length - 2; i >= 0; i--) {
+          const p = pieces[i]!;
+          acc = { t: 'select', conds: [{ t: 'range', e: idx[axis]!, lo: p.lo, hi: p.hi }], a: p.expr, b: acc, dtype: out.dtype };
+        }
+        return acc;
+      }
+      default: {
+        // elementwise: operands broadcast to the output
+        const args = n.inputs.map((inp) => lower(inp, broadcastIdx(idx, inp.type.shape, out.shape), false));
+        return { t: 'op', op: n.op, args, dtype: out.dtype };
+      }
+    }
+  };
+
+  if (k.kind === 'pointwise') {
+    const shape = k.node.out.type.shape;
+    ext = [...shape];
+    const idx = shape.map((_, d) => loopVar(d));
+    const body = lower(k.node.out, idx, true);
+    return {
+      extents: ext,
+      body,
+      out: linearize(idx, shape),
+      outSize: numel(shape),
+      outDtype: k.node.out.type.dtype,
+      reduce: null,
+      outerLoops: shape.length,
+    };
+  }
+  // reduce: loops over the operand's shape, non-reduced dims first so accumulation stays local.
+  const x = k.node.inputs[0]!;
+  const axes = ints(k.node.attrs.axes);
+  const inShape = x.type.shape;
+  const order = [...inShape.keys()].filter((d) => !axes.includes(d)).concat(axes);
+  ext = order.map((d) => inShape[d]!);
+  const idx: IExpr[] = new Array(inShape.length);
+  order.forEach((d, loop) => (idx[d] = loopVar(loop)));
+  const body = lower(x, idx, false);
+  const outShape = k.node.out.type.shape;
+  const outIdx = outShape.map((s, d) => (s === 1 ? constant(0) : idx[d]!));
+  return {
+    extents: ext,
+    body,
+    out: linearize(outIdx, outShape),
+    outSize: numel(outShape),
+    outDtype: k.node.out.type.dtype,
+    reduce: k.node.op as 'sum' | 'max' | 'min' | 'prod',
+    outerLoops: inShape.length - axes.length,
+  };
+}
+
+/** Every index expression a loop nest uses (for loop merging and analysis). */
+export function indexExprs(nest: LoopNest): IExpr[] {
+  const out: IExpr[] = [nest.out];
+  const seen = new Set<SExpr>();
+  const walk = (e: SExpr): void => {
+    if (seen.has(e)) return;
+    seen.add(e);
+    if (e.t === 'load' || e.t === 'index') out.push(e.index);
+    if (e.t === 'op') e.args.forEach(walk);
+    if (e.t === 'cast') walk(e.arg);
+    if (e.t === 'select') {
+      e.conds.forEach((c) => out.push(c.e));
+      walk(e.a);
+      walk(e.b);
+    }
+  };
+  walk(nest.body);
+  return out;
+}
+
+export { range };
+export { mod };
