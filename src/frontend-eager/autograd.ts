@@ -108,8 +108,12 @@ function pascal(op: string): string {
   return op.replace(/(^|_)([a-z0-9])/g, (_m, _u, c: string) => c.toUpperCase());
 }
 
+const names = new Map<string, string>();
+
 export function backwardName(op: string): string {
-  return `${pascal(op)}Backward`;
+  let n = names.get(op);
+  if (n === undefined) names.set(op, (n = `${pascal(op)}Backward`));
+  return n;
 }
 
 /** The node of one primitive op, backed by its VJP rule. */

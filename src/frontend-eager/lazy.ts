@@ -24,14 +24,23 @@ export class LazyBuffer {
   readonly depth: number;
   /** The library op this value was emitted for (error messages). */
   origin: string | undefined;
+  /** Cached structural signature (see `realize`). */
+  sig: string | undefined;
 
   constructor(readonly type: TensorType, op: OpName | null, inputs: LazyBuffer[], attrs: Attrs, data: Storage | null) {
     this.op = op;
     this.inputs = inputs;
     this.attrs = attrs;
     this.data = data;
-    this.depth = data ? 0 : 1 + Math.max(0, ...inputs.map((b) => b.depth));
-    this.symbolic = inputs.some((b) => b.symbolic);
+    let depth = 0;
+    let symbolic = false;
+    for (const b of inputs) {
+      // NOTE: a realized input starts a new chain: its depth no longer counts.
+      if (!b.realized && b.depth > depth) depth = b.depth;
+      if (b.symbolic) symbolic = true;
+    }
+    this.depth = data ? 0 : depth + 1;
+    this.symbolic = symbolic;
   }
 
   static fromData(type: TensorType, data: Storage): LazyBuffer {
@@ -68,22 +77,44 @@ export class LazyBuffer {
 
 export const executableCache = new ExecutableCache();
 
-/** Realizes all `targets` with one compiled graph over their pending ancestors. */
+/** A compact text signature of one pending op (op, attrs, result type), computed once. */
+function signature(buf: LazyBuffer): string {
+  if (buf.sig === undefined) {
+    const a = buf.attrs;
+    let attrs = '';
+    for (const k in a) attrs += `${k}=${attrText(a[k])};`;
+    buf.sig = `${buf.op}{${attrs}}${buf.type.dtype}${buf.type.shape.join('x')}`;
+  }
+  return buf.sig;
+}
+
+function attrText(v: unknown): string {
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : `"${v}"`;
+  return JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? String(x) : x));
+}
+
+/**
+ * Realizes all `targets` with one compiled graph over their pending ancestors. The
+ * structural key is built during the walk from per-node signatures, so a cache hit
+ * costs one pass over the pending nodes and no graph construction.
+ */
 export function realize(targets: readonly LazyBuffer[]): void {
   const pending = [...new Set(targets.filter((t) => !t.realized))];
   if (pending.length === 0) return;
-  const b = new GraphBuilder('eager');
-  const env = new Map<LazyBuffer, Value>();
+  const index = new Map<LazyBuffer, number>();
   const params: LazyBuffer[] = [];
+  const nodes: LazyBuffer[] = [];
+  const keyParts: string[] = [];
   // Iterative post-order DFS: inputs before users.
   const stack: [LazyBuffer, boolean][] = pending.map((t) => [t, false]);
   stack.reverse();
   while (stack.length) {
     const [buf, expanded] = stack.pop()!;
-    if (env.has(buf)) continue;
+    if (index.has(buf)) continue;
     if (buf.realized) {
-      env.set(buf, b.param(`in${params.length}`, buf.type));
+      index.set(buf, index.size);
       params.push(buf);
+      keyParts.push(`p${buf.type.dtype}${buf.type.shape.join('x')}`);
       continue;
     }
     if (buf.isPlaceholder) {
@@ -91,13 +122,27 @@ export function realize(targets: readonly LazyBuffer[]): void {
     }
     if (!expanded) {
       stack.push([buf, true]);
-      for (let i = buf.inputs.length - 1; i >= 0; i--) if (!env.has(buf.inputs[i]!)) stack.push([buf.inputs[i]!, false]);
+      for (let i = buf.inputs.length - 1; i >= 0; i--) if (!index.has(buf.inputs[i]!)) stack.push([buf.inputs[i]!, false]);
       continue;
     }
-    env.set(buf, b.push(buf.op!, buf.inputs.map((x) => env.get(x)!), buf.attrs, buf.type, undefined, buf.origin));
+    index.set(buf, index.size);
+    nodes.push(buf);
+    let ins = '';
+    for (const x of buf.inputs) ins += `${index.get(x)},`;
+    keyParts.push(`${signature(buf)}(${ins})`);
   }
-  const graph = b.build(pending.map((t) => env.get(t)!));
-  const exe = executableCache.get(getBackend(), graph);
+  keyParts.push(`->${pending.map((t) => index.get(t)).join(',')}`);
+  const backend = getBackend();
+  const exe = executableCache.getByKey(backend, keyParts.join(';'), () => {
+    // Cache miss: build the IR graph (params first, then nodes in walk order).
+    const b = new GraphBuilder('eager');
+    const env = new Map<LazyBuffer, Value>();
+    params.forEach((p, i) => env.set(p, b.param(`in${i}`, p.type)));
+    for (const buf of nodes) {
+      env.set(buf, b.push(buf.op!, buf.inputs.map((x) => env.get(x)!), buf.attrs, buf.type, undefined, buf.origin));
+    }
+    return b.build(pending.map((t) => env.get(t)!));
+  });
   const outs = exe.run(params.map((p) => ({ dtype: p.type.dtype, shape: p.type.shape, data: p.data! })));
   pending.forEach((t, i) => {
     t.data = outs[i]!.data;

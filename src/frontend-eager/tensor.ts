@@ -414,7 +414,7 @@ class EagerEmitter implements Emitter<Tensor> {
     } catch (e) {
       throw inOp(e, this.scopes[0]);
     }
-    const buf = LazyBuffer.pending(type, op, inputs.map((t) => t._buf), attrs);
+    const buf = op === 'const' && type.shape.length === 0 ? scalarConst(type.dtype, attrs) : LazyBuffer.pending(type, op, inputs.map((t) => t._buf), attrs);
     if (this.scopes.length && this.scopes[0] !== op) buf.origin = this.scopes[0];
     const out = new Tensor(buf);
     if (type.dtype === 'f32' && isGradEnabled() && inputs.some((t) => t.requiresGrad) && hasRule(op)) {
@@ -451,6 +451,20 @@ class EagerEmitter implements Emitter<Tensor> {
   rand(shape: Shape): Tensor {
     return randUniform(shape);
   }
+}
+
+const scalarConsts = new Map<string, LazyBuffer>();
+
+/** Scalar constants are shared (buffers are immutable), so `x.mul(2)` adds one node, not two. */
+function scalarConst(dtype: TensorType['dtype'], attrs: Attrs): LazyBuffer {
+  const key = `${dtype}:${attrs.value as number}`;
+  let b = scalarConsts.get(key);
+  if (!b) {
+    if (scalarConsts.size > 4096) scalarConsts.clear();
+    b = LazyBuffer.pending({ dtype, shape: [] }, 'const', [], attrs);
+    scalarConsts.set(key, b);
+  }
+  return b;
 }
 
 function hasRule(op: OpName): boolean {

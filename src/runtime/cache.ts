@@ -46,16 +46,25 @@ export class ExecutableCache {
   misses = 0;
 
   get(backend: Backend, graph: Graph): Executable {
-    const key = `${backend.name}\n${structuralKey(graph)}`;
-    let exe = this.map.get(key);
+    return this.getByKey(backend, structuralKey(graph), () => graph);
+  }
+
+  /**
+   * The executable for a structure `key` (which must determine the graph up to names);
+   * `build` makes the graph only on a miss.
+   */
+  getByKey(backend: Backend, key: string, build: () => Graph): Executable {
+    const full = `${backend.name}\n${key}`;
+    let exe = this.map.get(full);
     if (exe) {
       this.hits++;
       return exe;
     }
     this.misses++;
+    const graph = build();
     if (debug.verify) checkGraph(graph);
     exe = backend.compile(graph);
-    this.map.set(key, exe);
+    this.map.set(full, exe);
     return exe;
   }
 

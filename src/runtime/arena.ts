@@ -1,0 +1,97 @@
+import { wasmApi, type WasmMemory } from '../codegen-js/wasm-js-api.js';
+import type { Storage } from '../ir/ndarray.js';
+import type { DType } from '../ir/types.js';
+
+const PAGE = 65536;
+const ALIGN = 64;
+
+/**
+ * One shared `WebAssembly.Memory` holding every buffer the wasm backend touches, so
+ * kernels (wasm, JS, worker threads) address buffers by byte offset. Blocks come from
+ * size-class free lists over a bump pointer; a typed-array view handed out is freed when
+ * it is garbage collected.
+ * NOTE: views stay valid when the memory grows: shared memory never detaches its buffer.
+ */
+export class Arena {
+  readonly memory: WasmMemory;
+  private top = ALIGN; // offset 0 is never handed out (a null pointer stays null)
+  private readonly free = new Map<number, number[]>();
+  private readonly sizes = new Map<number, number>();
+  private readonly registry = new FinalizationRegistry<number>((offset) => this.release(offset));
+  /** Bytes currently handed out (for tests and the memory bench). */
+  live = 0;
+
+  constructor(initialPages = 256, maximumPages = 65536) {
+    this.memory = new (wasmApi().Memory)({ initial: initialPages, maximum: maximumPages, shared: true });
+  }
+
+  /** Size class: 64-byte steps up to 4 KiB, then powers of two. */
+  private static classOf(bytes: number): number {
+    const b = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
+    return b <= 4096 ? b : 2 ** Math.ceil(Math.log2(b));
+  }
+
+  /** A block of at least `bytes`, 64-byte aligned; returns its byte offset. */
+  alloc(bytes: number): number {
+    const size = Arena.classOf(bytes);
+    const list = this.free.get(size);
+    let offset = list?.pop();
+    if (offset === undefined) {
+      offset = this.top;
+      this.top += size;
+      const need = Math.ceil(this.top / PAGE) - this.memory.buffer.byteLength / PAGE;
+      if (need > 0) this.memory.grow(Math.max(need, Math.ceil(this.memory.buffer.byteLength / PAGE / 4)));
+    }
+    this.sizes.set(offset, size);
+    this.live += size;
+    return offset;
+  }
+
+  /** Returns a block to its free list. */
+  release(offset: number): void {
+    const size = this.sizes.get(offset);
+    if (size === undefined) return;
+    this.sizes.delete(offset);
+    this.live -= size;
+    const list = this.free.get(size);
+    if (list) list.push(offset);
+    else this.free.set(size, [offset]);
+  }
+
+  /** A typed-array view over a fresh block, freed when the view is collected. */
+  view(dtype: DType, length: number): Storage {
+    const bytesPer = dtype === 'bool' ? 1 : 4;
+    const offset = this.alloc(Math.max(1, length) * bytesPer);
+    const v = this.viewAt(dtype, offset, length);
+    this.registry.register(v, offset);
+    return v;
+  }
+
+  /** A view over an existing block (not tracked: the caller owns the block). */
+  viewAt(dtype: DType, offset: number, length: number): Storage {
+    const buf = this.memory.buffer;
+    return dtype === 'f32' ? new Float32Array(buf, offset, length) : dtype === 'i32' ? new Int32Array(buf, offset, length) : new Uint8Array(buf, offset, length);
+  }
+
+  /** Whether `data` lives in this arena (its byteOffset is then a pointer). */
+  owns(data: Storage): boolean {
+    return data.buffer === this.memory.buffer || (data.buffer instanceof SharedArrayBuffer && this.sameMemory(data.buffer));
+  }
+
+  private sameMemory(buf: SharedArrayBuffer): boolean {
+    // After growth, older views hold an older SharedArrayBuffer object over the same memory.
+    // NOTE: a probe write through both views tells; cheap and exact.
+    if (buf.byteLength > this.memory.buffer.byteLength) return false;
+    const a = new Uint8Array(buf, 0, 1);
+    const b = new Uint8Array(this.memory.buffer, 0, 1);
+    const old = a[0]!;
+    a[0] = old ^ 0xff;
+    const same = b[0] === a[0];
+    a[0] = old;
+    return same;
+  }
+
+  get bytesReserved(): number {
+    return this.top;
+  }
+}
