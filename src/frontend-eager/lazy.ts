@@ -26,6 +26,12 @@ export class LazyBuffer {
   origin: string | undefined;
   /** Cached structural signature (see `realize`). */
   sig: string | undefined;
+  /**
+   * Long-lived state (the result of an in-place op: a parameter, a running statistic): the
+   * next realize that computes it stores it, so later graphs start from it instead of
+   * recomputing its whole history.
+   */
+  keep = false;
 
   constructor(readonly type: TensorType, op: OpName | null, inputs: LazyBuffer[], attrs: Attrs, data: Storage | null) {
     this.op = op;
@@ -52,6 +58,19 @@ export class LazyBuffer {
     if (b.depth > MAX_PENDING_DEPTH && !b.symbolic) realize([b]);
     return b;
   }
+
+  /**
+   * A view sharing `base`'s storage. NOTE: it keeps `base` alive, since storage may be
+   * freed when the array that owns it is collected (the wasm arena).
+   */
+  static viewOf(base: LazyBuffer, type: TensorType, data: Storage): LazyBuffer {
+    const b = new LazyBuffer(type, null, [], {}, data);
+    b.base = base;
+    return b;
+  }
+
+  /** The buffer whose storage this one views (kept alive by this reference). */
+  base: LazyBuffer | null = null;
 
   /** A stand-in for a traced function's argument: it has a type but never a value. */
   static placeholder(type: TensorType): LazyBuffer {
@@ -100,6 +119,7 @@ function attrText(v: unknown): string {
  */
 export function realize(targets: readonly LazyBuffer[]): void {
   const pending = [...new Set(targets.filter((t) => !t.realized))];
+  const isTarget = new Set(pending);
   if (pending.length === 0) return;
   const index = new Map<LazyBuffer, number>();
   const params: LazyBuffer[] = [];
@@ -127,6 +147,10 @@ export function realize(targets: readonly LazyBuffer[]): void {
     }
     index.set(buf, index.size);
     nodes.push(buf);
+    if (buf.keep && !isTarget.has(buf)) {
+      isTarget.add(buf);
+      pending.push(buf);
+    }
     let ins = '';
     for (const x of buf.inputs) ins += `${index.get(x)},`;
     keyParts.push(`${signature(buf)}(${ins})`);

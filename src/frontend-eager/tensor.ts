@@ -237,6 +237,7 @@ export class Tensor {
     }
     if (r.dtype !== this.dtype) r = F.cast(r, this.dtype);
     this._buf = r._buf;
+    if (!r._buf.realized) r._buf.keep = true;
     this._version.value++;
     if (recording && r.gradFn) {
       this.gradFn = r.gradFn;
@@ -414,7 +415,10 @@ class EagerEmitter implements Emitter<Tensor> {
     } catch (e) {
       throw inOp(e, this.scopes[0]);
     }
-    const buf = op === 'const' && type.shape.length === 0 ? scalarConst(type.dtype, attrs) : LazyBuffer.pending(type, op, inputs.map((t) => t._buf), attrs);
+    const buf =
+      op === 'const' && type.shape.length === 0
+        ? scalarConst(type.dtype, attrs)
+        : (contiguousView(op, inputs[0]?._buf, type, attrs) ?? LazyBuffer.pending(type, op, inputs.map((t) => t._buf), attrs));
     if (this.scopes.length && this.scopes[0] !== op) buf.origin = this.scopes[0];
     const out = new Tensor(buf);
     if (type.dtype === 'f32' && isGradEnabled() && inputs.some((t) => t.requiresGrad) && hasRule(op)) {
@@ -451,6 +455,35 @@ class EagerEmitter implements Emitter<Tensor> {
   rand(shape: Shape): Tensor {
     return randUniform(shape);
   }
+}
+
+/**
+ * A reshape, or a slice that keeps a contiguous block, of an already computed buffer is a
+ * zero-copy view: no kernel, and no new graph structure per offset (batches of a dataset).
+ * NOTE: safe because computed buffers are never written again (in-place ops rebind).
+ */
+function contiguousView(op: OpName, x: LazyBuffer | undefined, type: TensorType, attrs: Attrs): LazyBuffer | null {
+  if (!x?.realized || (op !== 'reshape' && op !== 'slice')) return null;
+  if (op === 'reshape') return LazyBuffer.viewOf(x, type, x.data!);
+  const starts = attrs.starts as number[];
+  const ends = attrs.ends as number[];
+  const steps = attrs.steps as number[];
+  const shape = x.type.shape;
+  // Contiguous: unit steps, and every dim after the first sliced one is taken whole,
+  // and every dim before it has one index.
+  const first = starts.findIndex((s0, d) => s0 !== 0 || ends[d] !== shape[d]);
+  if (first < 0 || steps.some((st) => st !== 1)) return null;
+  for (let d = 0; d < shape.length; d++) {
+    if (d < first && ends[d]! - starts[d]! !== 1) return null;
+    if (d > first && (starts[d] !== 0 || ends[d] !== shape[d])) return null;
+  }
+  let offset = 0;
+  let stride = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    offset += starts[d]! * stride;
+    stride *= shape[d]!;
+  }
+  return LazyBuffer.viewOf(x, type, x.data!.subarray(offset, offset + numel(type.shape)));
 }
 
 const scalarConsts = new Map<string, LazyBuffer>();

@@ -26,14 +26,11 @@ export function isLastTwoSwap(n: Node | null): boolean {
  * read them. Pointwise chains (with broadcasting and movement) fuse into their consumer;
  * a reduction fuses its operand expression; GEMM operands are materialized, except a
  * transpose of a materialized value, which becomes a flag.
- * NOTE: a pointwise value with several consumers is materialized unless it is "light"
- * (movement/constants only), so no arithmetic is computed twice.
+ * NOTE: a pointwise value that two kernels would need is materialized unless it is "light"
+ * (movement/constants only), so no arithmetic is computed twice; inside one kernel a value
+ * used several times is computed once (the kernel's expression is a DAG).
  */
 export function fuse(g: Graph): Schedule {
-  const uses = new Map<Value, number>();
-  for (const n of g.nodes) for (const v of n.inputs) uses.set(v, (uses.get(v) ?? 0) + 1);
-  for (const v of g.outputs) uses.set(v, (uses.get(v) ?? 0) + 1);
-
   const materialized = new Set<Value>(g.params);
   const light = new Map<Value, boolean>();
   const isLight = (v: Value): boolean => {
@@ -58,8 +55,24 @@ export function fuse(g: Graph): Schedule {
     }
   }
   for (const v of g.outputs) materialized.add(v);
-  for (const n of g.nodes) {
-    if (kindOf(n) === 'pointwise' && (uses.get(n.out) ?? 0) > 1 && !isLight(n.out)) materialized.add(n.out);
+  // Which kernels would compute each pointwise value: those of its consumers. A value wanted
+  // by two kernels is materialized (computed once), unless it is light (index math only).
+  const consumers = new Map<Value, Node[]>();
+  for (const n of g.nodes) for (const v of n.inputs) consumers.set(v, [...(consumers.get(v) ?? []), n]);
+  const owners = new Map<Value, Set<Value>>();
+  for (let i = g.nodes.length - 1; i >= 0; i--) {
+    const n = g.nodes[i]!;
+    if (materialized.has(n.out)) {
+      owners.set(n.out, new Set([n.out]));
+      continue;
+    }
+    const set = new Set<Value>();
+    for (const c of consumers.get(n.out) ?? []) for (const o of owners.get(c.out) ?? []) set.add(o);
+    if (set.size > 1 && !isLight(n.out)) {
+      materialized.add(n.out);
+      light.clear(); // lightness depends on what is materialized
+      owners.set(n.out, new Set([n.out]));
+    } else owners.set(n.out, set);
   }
   // A transpose folded into a GEMM must have a materialized source (re-check after the pass above).
   for (const n of g.nodes) {

@@ -9,12 +9,14 @@ import { fuse } from '../passes/fuse.js';
 import { pipelines, runPasses } from '../passes/index.js';
 import { planMemory } from '../passes/plan-memory.js';
 import type { Backend, Executable } from './backend.js';
+import { profiler } from './profiler.js';
 
 /** Where each kernel reads and writes: a param index, a planned slot, or an output index. */
 type Loc = { kind: 'param'; i: number } | { kind: 'slot'; i: number } | { kind: 'output'; i: number } | { kind: 'const'; i: number };
 
 interface Step {
   fn: KernelFn;
+  label: string;
   out: Loc;
   inputs: Loc[];
   origin: string | undefined;
@@ -40,6 +42,7 @@ export function buildExecutable(graph: Graph, compile: (s: Schedule, k: Schedule
   };
   const steps: Step[] = schedule.kernels.map((k) => ({
     fn: compile(schedule, k),
+    label: `${k.kind} ${k.node.op}${k.fused.length > 1 ? `+${k.fused.length - 1}` : ''} -> ${formatType(k.node.out.type)}${k.transA || k.transB ? ` (${k.transA ? 'Aᵀ' : 'A'}·${k.transB ? 'Bᵀ' : 'B'})` : ''}`,
     out: locOf(k.node.out),
     inputs: k.inputs.map(locOf),
     origin: k.node.origin,
@@ -63,12 +66,15 @@ export function buildExecutable(graph: Graph, compile: (s: Schedule, k: Schedule
       );
       const get = (l: Loc): Storage =>
         l.kind === 'param' ? args[l.i]!.data : l.kind === 'slot' ? slots[l.i]! : outs[l.i]!;
+      const timing = profiler.enabled;
       for (const s of steps) {
+        const t0 = timing ? performance.now() : 0;
         try {
           s.fn(get(s.out), s.inputs.map(get));
         } catch (e) {
           throw inOp(e, s.origin);
         }
+        if (timing) profiler.record(s.label, performance.now() - t0);
       }
       return outputs.map((v, i) => {
         const p = paramIndex.get(v);

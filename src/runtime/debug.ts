@@ -1,6 +1,7 @@
 /**
  * kiln's debug settings, read from the environment in this one place:
- * - `KILN_DEBUG=N` (0 = quiet; higher numbers print more, each level adding to the last),
+ * - `KILN_DEBUG=N` (0 = quiet; 1 = compile events; 2 = also per-kernel timings, printed at exit;
+ *   each level adds to the last),
  * - `KILN_VERIFY=1`: verify every graph before it is compiled, and check that it survives
  *   print → parse → print (the test suite turns this on).
  */

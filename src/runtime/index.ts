@@ -2,3 +2,4 @@ export { type Backend, backendNames, type Executable, getBackend, registerBacken
 export { ExecutableCache, structuralKey } from './cache.js';
 export { interpBackend } from './interp.js';
 export { debug, type DebugSettings } from './debug.js';
+export { formatProfile, type KernelStat, profile, profiler } from './profiler.js';
