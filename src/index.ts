@@ -12,4 +12,7 @@ export * from './frontend-eager/index.js';
 export * as ir from './ir/index.js';
 export * as autodiff from './autodiff/index.js';
 export * as runtime from './runtime/index.js';
+export { nn, loadFile, saveFile, parseSafetensors, serializeSafetensors } from './stdlib-nn/index.js';
+export * as optim from './optim/index.js';
+export * as data from './data/index.js';
 export { ArgumentError, AutogradError, CompileError, DTypeError, IndexError, IRParseError, IRVerifyError, KilnError, ShapeError } from './ir/errors.js';

@@ -10,7 +10,7 @@ export { grad, jvp, valueAndGrad, vjp } from './functional.js';
 export { enableGrad, isGradEnabled, noGrad, setGradEnabled } from './grad-mode.js';
 export * from './ops.js';
 export { Generator, manualSeed } from './random.js';
-export { F, type NestedArray, setWarningHandler, Tensor } from './tensor.js';
+export { F, isTraced, type NestedArray, realizeAll, setWarningHandler, Tensor } from './tensor.js';
 
 /** PyTorch's `torch.autograd` namespace. */
 export const autograd = { grad: autogradGrad, Function, FunctionCtx };

@@ -524,3 +524,16 @@ export const F: Ops<Tensor> = new Ops<Tensor>(new EagerEmitter());
 export function autogradGrad(outputs: Tensor | readonly Tensor[], inputs: Tensor | readonly Tensor[], opts: GradOptions = {}): (Tensor | null)[] {
   return gradEngine(F, outputs, inputs, opts);
 }
+
+/**
+ * Computes several tensors together, as one graph (cheaper than one `realize()` each when
+ * they share work: parameters and optimizer state after a step, say).
+ */
+export function realizeAll(tensors: Iterable<Tensor>): void {
+  realize([...tensors].map((t) => t._buf));
+}
+
+/** Whether `t` is a placeholder inside `trace`/`jit` (its value is not known yet). */
+export function isTraced(t: Tensor): boolean {
+  return t._buf.symbolic;
+}
