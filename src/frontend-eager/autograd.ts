@@ -169,6 +169,11 @@ export interface BackwardOptions {
   retainGraph?: boolean;
   /** Record the backward pass itself, for higher-order gradients (default false). */
   createGraph?: boolean;
+  /**
+   * Leave the gradients pending instead of computing them at the end of `backward`; they
+   * are computed with whatever reads them next (a compiled training step: one graph).
+   */
+  lazy?: boolean;
 }
 
 export interface GradOptions extends BackwardOptions {
@@ -284,7 +289,7 @@ function execute(
   else noGrad(run);
 
   if (!capture) {
-    realize(touchedLeaves.flatMap((t) => (t.grad ? [t.grad._buf] : [])));
+    if (!opts.lazy) realize(touchedLeaves.flatMap((t) => (t.grad ? [t.grad._buf] : [])));
     return [];
   }
   captured.forEach((g, i) => {
@@ -295,7 +300,7 @@ function execute(
       );
     }
   });
-  realize(captured.flatMap((g) => (g ? [g._buf] : [])));
+  if (!opts.lazy) realize(captured.flatMap((g) => (g ? [g._buf] : [])));
   return captured;
 }
 

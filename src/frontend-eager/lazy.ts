@@ -96,6 +96,20 @@ export class LazyBuffer {
 
 export const executableCache = new ExecutableCache();
 
+/** State updated in place but not computed yet (see `keep`). Every realize computes it too. */
+const dirty = new Set<LazyBuffer>();
+
+/**
+ * Marks the result of an in-place op as long-lived state: the next realize computes and
+ * stores it, whatever that realize was for, so state (parameters, running statistics) never
+ * accumulates a growing pending history.
+ */
+export function keepState(buf: LazyBuffer): void {
+  if (buf.realized) return;
+  buf.keep = true;
+  if (!buf.symbolic) dirty.add(buf);
+}
+
 /** A compact text signature of one pending op (op, attrs, result type), computed once. */
 function signature(buf: LazyBuffer): string {
   if (buf.sig === undefined) {

@@ -24,7 +24,7 @@ import {
 } from './autograd.js';
 import { formatTensor } from './format.js';
 import { isGradEnabled } from './grad-mode.js';
-import { LazyBuffer, realize } from './lazy.js';
+import { keepState, LazyBuffer, realize } from './lazy.js';
 import { defaultGenerator } from './random.js';
 
 /** Shared by a tensor and its detached views and snapshots: bumped by every in-place op. */
@@ -237,7 +237,7 @@ export class Tensor {
     }
     if (r.dtype !== this.dtype) r = F.cast(r, this.dtype);
     this._buf = r._buf;
-    if (!r._buf.realized) r._buf.keep = true;
+    keepState(r._buf);
     this._version.value++;
     if (recording && r.gradFn) {
       this.gradFn = r.gradFn;

@@ -43,8 +43,9 @@ export function clipGradNorm_(
       }
     }
     const coef = F.clamp(F.div(maxNorm, F.add(total, 1e-6)), null, 1);
+    // NOTE: the scaled gradients are pending state, computed with the next realize
+    // (the optimizer step's, in a compiled training step: one graph).
     for (const g of grads) g.mul_(coef);
-    realizeTensors([total, ...grads]);
     return total;
   });
 }

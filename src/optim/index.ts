@@ -33,3 +33,4 @@ export {
 } from './optimizer.js';
 export { RMSprop, type RMSpropOptions, type RMSpropState } from './rmsprop.js';
 export { SGD, type SGDOptions, type SGDState } from './sgd.js';
+export { compileStep, type TrainStep, type TrainStepOptions } from './train-step.js';

@@ -2,7 +2,6 @@
 import { ShapeError } from '../ir/errors.js';
 import { formatType } from '../ir/types.js';
 import { F, noGrad, ones, type Tensor, zeros } from '../frontend-eager/index.js';
-import { realize } from '../frontend-eager/lazy.js';
 import { checkSize } from './linear.js';
 import { Module } from './module.js';
 import { pyBool, pyFloat, pyTuple } from './py-repr.js';
@@ -17,15 +16,6 @@ export interface BatchNormOptions {
   affine?: boolean;
   /** Keep running mean/var (used in eval mode); default true. */
   trackRunningStats?: boolean;
-}
-
-/**
- * Computes the tensors' values now, in one graph, unless they are being traced.
- * NOTE: running statistics would otherwise stay pending and hold every batch's graph alive.
- */
-function realizeTogether(ts: readonly Tensor[]): void {
-  if (ts.some((t) => t._buf.symbolic)) return;
-  realize(ts.map((t) => t._buf));
 }
 
 /** The shared part of BatchNorm1d and BatchNorm2d. */
@@ -126,7 +116,6 @@ abstract class BatchNormBase extends Module {
       const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
       rm.copy_(rm.mul(1 - m).add(x.mean(axes).mul(m)));
       rv.copy_(rv.mul(1 - m).add(x.var(axes, { correction: 1 }).mul(m)));
-      realizeTogether([input, rm, rv, ...(nbt ? [nbt] : [])]);
     });
   }
 

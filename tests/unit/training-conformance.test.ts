@@ -1,0 +1,22 @@
+/**
+ * PyTorch's training runs, reproduced step by step: every loss and the final parameters,
+ * through the eager step and the compiled step, on every backend.
+ */
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { backendNames, getBackend, setBackend } from '../../src/runtime/backend.js';
+import { loadCases } from '../conformance/cases.js';
+import { runTraining, type TrainCase } from '../conformance/training.js';
+
+const cases = loadCases([join(resolve(import.meta.dirname, '..'), 'conformance/cases/training')]);
+const initial = getBackend().name;
+afterAll(() => void setBackend(initial));
+
+const combos = backendNames().flatMap((b) => (['eager', 'compiled'] as const).map((p) => [`${b}/${p}`, b, p] as const));
+
+describe.each(combos)('training conformance (%s)', (_n, backend, path) => {
+  it.each(cases.map((c) => [c.json.name, c] as const))('%s', (_name, c) => {
+    setBackend(backend);
+    expect(runTraining(c.json as unknown as TrainCase, c.path, path)).toBeNull();
+  });
+});
