@@ -50,6 +50,6 @@ export function setBackend(name: string): Backend {
 }
 
 export function getBackend(): Backend {
-  if (!current) setBackend(envBackend() ?? 'interp');
+  if (!current) setBackend(envBackend() ?? 'js');
   return current!;
 }
