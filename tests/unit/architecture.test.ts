@@ -24,6 +24,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   optim: ['ir', 'autodiff', 'passes', 'runtime', 'frontend-eager', 'stdlib-nn'],
   data: ['ir', 'runtime', 'frontend-eager', 'platform'],
   'frontend-script': ['ir', 'autodiff', 'passes', 'runtime', 'frontend-eager', 'stdlib-nn', 'optim', 'platform'],
+  // Deployment formats: kiln's graph format, ONNX, standalone ES modules.
+  export: ['ir', 'autodiff', 'passes', 'codegen-js', 'runtime', 'frontend-eager', 'stdlib-nn', 'platform'],
 };
 /** Boxes that must not touch Node built-ins (they are bundled for web pages). */
 const CORE = ['ir', 'autodiff', 'passes', 'codegen-js', 'runtime', 'frontend-eager', 'stdlib-nn', 'optim'];
