@@ -3,3 +3,4 @@ export { ExecutableCache, structuralKey } from './cache.js';
 export { interpBackend } from './interp.js';
 export { debug, type DebugSettings } from './debug.js';
 export { formatProfile, type KernelStat, profile, profiler } from './profiler.js';
+export { prepareWasm, wasmArena, wasmBackend } from './wasm.js';

@@ -4,11 +4,12 @@
  * failure with the case, the path and the first mismatch, and ends with `N passed, N failed`.
  */
 import { backendNames, setBackend } from '../../src/runtime/backend.js';
+import { prepareWasm } from '../../src/runtime/wasm.js';
 import { type CaseFile, loadCases, type OpCase } from './cases.js';
 import { PATHS } from './runner.js';
 import { runTraining, type TrainCase } from './training.js';
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   const dirs: string[] = [];
   let paths = Object.keys(PATHS);
   let backends = backendNames();
@@ -35,6 +36,8 @@ function main(argv: string[]): number {
     }
   }
   if (dirs.length === 0) dirs.push('tests/conformance/cases');
+  // The wasm backend loads binaryen asynchronously; wait so every case runs wasm kernels.
+  if (backends.includes('wasm')) await prepareWasm();
   let cases: CaseFile[];
   try {
     cases = loadCases(dirs);
@@ -98,4 +101,4 @@ function main(argv: string[]): number {
   return failed === 0 ? 0 : 1;
 }
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));

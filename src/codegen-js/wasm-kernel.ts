@@ -1,0 +1,956 @@
+/**
+ * Fused pointwise and reduction kernels (`LoopNest`, from `lower.ts`) → WebAssembly with
+ * f32x4 SIMD, built with binaryen. The semantic reference is `js-kernel.ts`; this computes
+ * the same values in float32.
+ *
+ * The stages, in order:
+ * 1. `planLoopNest`: drop size-1 loops, collapse adjacent loops whose index expressions are
+ *    all mergeable ([128,256] contiguous → one loop of 32768), and pick the loop to run four
+ *    lanes at a time: the innermost loop, or for a reduction over leading axes the innermost
+ *    output loop (column sums), whichever reads memory contiguously.
+ * 2. `KernelGen`: loops with i32 index math; values that do not depend on the innermost loop
+ *    are computed once before it (the preheader) and splatted; the vector loop is followed by a
+ *    scalar remainder; reductions keep f32x4 partial accumulators in locals.
+ *
+ * NOTE: guarded loads (pad, unslice, concat) run only inside `if`s on their guards, so no
+ * kernel reads outside its buffers (wasm would trap); `select` picks only between values that
+ * read no memory.
+ */
+import type binaryen from 'binaryen';
+import { ArgumentError, CompileError } from '../ir/errors.js';
+import type { DType } from '../ir/types.js';
+import { add, type Affine, type IExpr, key, loopVar, scale } from './index-expr.js';
+import type { Cond, LoopNest, SExpr } from './lower.js';
+import { type Binaryen, type Expr, FnEmitter, type Module, type Operand, type Type } from './wasm-math.js';
+import { type WasmArg, type WasmTemplateFn, wasmTemplate } from './wasm-templates.js';
+
+/** The binaryen.js namespace (the default export of `binaryen`). */
+export type BinaryenModule = Binaryen;
+
+export interface WasmKernelOptions {
+  /** Use f32x4 loops where the nest allows (default true); false forces scalar code. */
+  vectorize?: boolean;
+  /** Keep v128 constants in locals set at entry (default true). */
+  poolConstants?: boolean;
+}
+
+// NOTE: loop-variable sets are bit masks; a nest has at most a tensor's rank of loops.
+const bit = (v: number): number => 1 << v;
+const has = (mask: number, v: number): boolean => ((mask >> v) & 1) === 1;
+const union = (a: number, b: number): number => a | b;
+const sizeOf = (d: DType): number => (d === 'bool' ? 1 : 4);
+
+// ---- index expressions --------------------------------------------------------------------
+
+/** Rebuilds `e` with `f` applied to every affine part. */
+function mapAffine(e: IExpr, f: (a: Affine) => Affine): IExpr {
+  if (e.t === 'aff') return f(e);
+  if (e.t === 'sum') return { t: 'sum', parts: e.parts.map((p) => mapAffine(p, f)) };
+  return { t: e.t, a: mapAffine(e.a, f), d: e.d };
+}
+
+function forEachAffine(e: IExpr, f: (a: Affine) => void): void {
+  if (e.t === 'aff') f(e);
+  else if (e.t === 'sum') e.parts.forEach((p) => forEachAffine(p, f));
+  else forEachAffine(e.a, f);
+}
+
+/** Loop variables an index expression reads, as a bit mask. */
+function varsOf(e: IExpr): number {
+  let m = 0;
+  forEachAffine(e, (a) => {
+    for (const v of a.terms.keys()) m = union(m, bit(v));
+  });
+  return m;
+}
+
+/** `e = coeff·v + rest` with v only in the top-level affine part, or null (v under div/mod). */
+export function splitVar(e: IExpr, v: number): { coeff: number; rest: IExpr } | null {
+  if (!has(varsOf(e), v)) return { coeff: 0, rest: e };
+  let coeff = 0;
+  if (e.t === 'aff') coeff = e.terms.get(v) ?? 0;
+  else if (e.t === 'sum') {
+    for (const p of e.parts) {
+      if (p.t === 'aff') coeff += p.terms.get(v) ?? 0;
+      else if (has(varsOf(p), v)) return null;
+    }
+  } else return null;
+  return { coeff, rest: add(e, scale(loopVar(v), -coeff)) };
+}
+
+// ---- stage 1: the plan --------------------------------------------------------------------
+
+type Reduce = LoopNest['reduce'];
+
+/** A loop nest after loop collapsing, with the loop chosen for f32x4 lanes. */
+export interface KernelPlan {
+  readonly extents: readonly number[];
+  readonly body: SExpr;
+  readonly out: IExpr;
+  readonly outDtype: DType;
+  readonly reduce: Reduce;
+  readonly outerLoops: number;
+  /** The loop run 4 lanes at a time, or null (scalar code). */
+  readonly vectorLoop: number | null;
+  /** Loads that are neither contiguous nor broadcast along the vector loop (read lane by lane). */
+  readonly gathers: number;
+}
+
+function mapNest(nest: KernelPlanBase, f: (e: IExpr) => IExpr): KernelPlanBase {
+  const memo = new Map<SExpr, SExpr>();
+  const cond = (c: Cond): Cond => ({ ...c, e: f(c.e) });
+  const walk = (s: SExpr): SExpr => {
+    const hit = memo.get(s);
+    if (hit) return hit;
+    let r: SExpr;
+    switch (s.t) {
+      case 'load':
+      case 'index':
+        r = { ...s, index: f(s.index) };
+        break;
+      case 'const':
+        r = s;
+        break;
+      case 'op':
+        r = { ...s, args: s.args.map(walk) };
+        break;
+      case 'cast':
+        r = { ...s, arg: walk(s.arg) };
+        break;
+      case 'select':
+        r = { ...s, conds: s.conds.map(cond), a: walk(s.a), b: walk(s.b) };
+        break;
+    }
+    memo.set(s, r);
+    return r;
+  };
+  return { ...nest, body: walk(nest.body), out: f(nest.out) };
+}
+
+type KernelPlanBase = Omit<KernelPlan, 'vectorLoop' | 'gathers'>;
+
+function allIExprs(nest: KernelPlanBase): IExpr[] {
+  const out: IExpr[] = [nest.out];
+  const seen = new Set<SExpr>();
+  const walk = (s: SExpr): void => {
+    if (seen.has(s)) return;
+    seen.add(s);
+    if (s.t === 'load' || s.t === 'index') out.push(s.index);
+    else if (s.t === 'op') s.args.forEach(walk);
+    else if (s.t === 'cast') walk(s.arg);
+    else if (s.t === 'select') {
+      s.conds.forEach((c) => out.push(c.e));
+      walk(s.a);
+      walk(s.b);
+    }
+  };
+  walk(nest.body);
+  return out;
+}
+
+/** Renumbers loop variables: `to(v)` is the new number, or null to substitute 0. */
+function renumber(nest: KernelPlanBase, to: (v: number) => number | null, coeff: (a: Affine, v: number) => number): KernelPlanBase {
+  return mapNest(nest, (e) =>
+    mapAffine(e, (a) => {
+      const terms = new Map<number, number>();
+      for (const v of a.terms.keys()) {
+        const nv = to(v);
+        const c = coeff(a, v);
+        if (nv !== null && c !== 0) terms.set(nv, (terms.get(nv) ?? 0) + c);
+      }
+      return { t: 'aff', terms, c: a.c };
+    }),
+  );
+}
+
+/** Drops size-1 loops and merges adjacent loops where every affine part allows it. */
+export function collapseLoops(nest: LoopNest): KernelPlanBase {
+  let cur: KernelPlanBase = {
+    extents: [...nest.extents],
+    body: nest.body,
+    out: nest.out,
+    outDtype: nest.outDtype,
+    reduce: nest.reduce,
+    outerLoops: nest.outerLoops,
+  };
+  // Size-1 loops: the variable is always 0.
+  for (let v = cur.extents.length - 1; v >= 0; v--) {
+    if (cur.extents[v] !== 1) continue;
+    const drop = v;
+    cur = {
+      ...renumber(cur, (u) => (u === drop ? null : u > drop ? u - 1 : u), (a, u) => a.terms.get(u)!),
+      extents: cur.extents.filter((_, i) => i !== drop),
+      outerLoops: cur.outerLoops - (drop < cur.outerLoops ? 1 : 0),
+    };
+  }
+  // Adjacent loops d, d+1 of one group merge when coeff(d) = coeff(d+1)·extent(d+1) everywhere.
+  for (let d = cur.extents.length - 2; d >= 0; d--) {
+    const inner = cur.extents[d + 1]!;
+    if (d < cur.outerLoops !== d + 1 < cur.outerLoops) continue;
+    const ok = allIExprs(cur).every((e) => {
+      let fine = true;
+      forEachAffine(e, (a) => {
+        if ((a.terms.get(d) ?? 0) !== (a.terms.get(d + 1) ?? 0) * inner) fine = false;
+      });
+      return fine;
+    });
+    if (!ok) continue;
+    const at = d;
+    cur = {
+      ...renumber(cur, (u) => (u === at ? null : u > at ? u - 1 : u), (a, u) => a.terms.get(u)!),
+      extents: cur.extents.flatMap((x, i) => (i === at ? [] : i === at + 1 ? [cur.extents[at]! * x] : [x])),
+      outerLoops: cur.outerLoops - (at < cur.outerLoops ? 1 : 0),
+    };
+    // The merged loop may merge again with the one before it.
+    d = Math.min(d + 1, cur.extents.length - 1);
+  }
+  return cur;
+}
+
+const BOOL_OPS = new Set(['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logical_and', 'logical_or', 'logical_not', 'where']);
+
+function walkNodes(root: SExpr, f: (s: SExpr) => void): void {
+  const seen = new Set<SExpr>();
+  const walk = (s: SExpr): void => {
+    if (seen.has(s)) return;
+    seen.add(s);
+    f(s);
+    if (s.t === 'op') s.args.forEach(walk);
+    else if (s.t === 'cast') walk(s.arg);
+    else if (s.t === 'select') {
+      walk(s.a);
+      walk(s.b);
+    }
+  };
+  walk(root);
+}
+
+/** Gathers needed with `v` as the vector loop, or null where `v` cannot be vectorized. */
+function vectorCost(p: KernelPlanBase, v: number): number | null {
+  if ((p.extents[v] ?? 0) < 4) return null;
+  if (v < p.outerLoops && splitVar(p.out, v)?.coeff !== 1) return null;
+  if (p.reduce && p.outDtype === 'bool') return null;
+  let gathers = 0;
+  let ok = true;
+  walkNodes(p.body, (s) => {
+    if (s.t === 'select' && s.conds.some((c) => has(varsOf(c.e), v))) ok = false;
+    if (s.t === 'op' && s.dtype === 'bool' && !BOOL_OPS.has(s.op)) ok = false;
+    if (s.t === 'index' && s.dtype === 'bool') ok = false;
+    if (s.t === 'load') {
+      const c = splitVar(s.index, v)?.coeff;
+      if (c !== 0 && c !== 1) gathers++;
+    }
+  });
+  return ok ? gathers : null;
+}
+
+/** Collapses the nest and chooses its vector loop. */
+export function planLoopNest(nest: LoopNest, options: WasmKernelOptions = {}): KernelPlan {
+  const p = collapseLoops(nest);
+  const n = p.extents.length;
+  const candidates: number[] = [];
+  if (n > 0) candidates.push(n - 1);
+  if (p.reduce && p.outerLoops >= 1 && p.outerLoops - 1 !== n - 1) candidates.push(p.outerLoops - 1);
+  let best: { v: number; gathers: number } | null = null;
+  if (options.vectorize !== false) {
+    for (const v of candidates) {
+      const g = vectorCost(p, v);
+      if (g !== null && (!best || g < best.gathers)) best = { v, gathers: g };
+    }
+  }
+  return { ...p, vectorLoop: best?.v ?? null, gathers: best?.gathers ?? 0 };
+}
+
+// ---- stage 2: code ------------------------------------------------------------------------
+
+interface PathStep {
+  readonly node: number;
+  readonly conds: readonly Cond[];
+  readonly side: 'a' | 'b';
+  readonly vars: number;
+}
+
+interface Preheader {
+  readonly loop: number;
+  readonly stmts: Expr[];
+  readonly cache: Map<string, Operand>;
+  readonly scope: Map<string, Operand>;
+}
+
+const INIT_F32 = { sum: 0, prod: 1, max: -Infinity, min: Infinity } as const;
+const INIT_I32 = { sum: 0, prod: 1, max: -0x80000000, min: 0x7fffffff } as const;
+
+class KernelGen {
+  private readonly mod: Module;
+  private readonly bin: Binaryen;
+  private readonly iv: number[];
+  private readonly ids = new Map<SExpr, number>();
+  private readonly deps = new Map<SExpr, number>();
+  private readonly loads = new Map<SExpr, boolean>();
+  private scopes: Map<string, Operand>[] = [new Map()];
+  private path: PathStep[] = [];
+  private pre: Preheader | null = null;
+  private readonly vv: number | null;
+
+  constructor(
+    private readonly e: FnEmitter,
+    private readonly p: KernelPlan,
+  ) {
+    this.mod = e.mod;
+    this.bin = e.bin;
+    this.vv = p.vectorLoop;
+    this.iv = p.extents.map((_, d) => e.local(e.bin.i32, `i${d}`));
+    walkNodes(p.body, (s) => this.ids.set(s, this.ids.size));
+  }
+
+  // ---- analysis ----
+
+  private depsOf(s: SExpr): number {
+    const hit = this.deps.get(s);
+    if (hit !== undefined) return hit;
+    let m = 0;
+    if (s.t === 'load' || s.t === 'index') m = varsOf(s.index);
+    else if (s.t === 'op') m = s.args.reduce((acc, a) => union(acc, this.depsOf(a)), 0);
+    else if (s.t === 'cast') m = this.depsOf(s.arg);
+    else if (s.t === 'select') {
+      m = union(this.depsOf(s.a), this.depsOf(s.b));
+      for (const c of s.conds) m = union(m, varsOf(c.e));
+    }
+    this.deps.set(s, m);
+    return m;
+  }
+
+  private readsMemory(s: SExpr): boolean {
+    const hit = this.loads.get(s);
+    if (hit !== undefined) return hit;
+    let r = false;
+    if (s.t === 'load') r = true;
+    else if (s.t === 'op') r = s.args.some((a) => this.readsMemory(a));
+    else if (s.t === 'cast') r = this.readsMemory(s.arg);
+    else if (s.t === 'select') r = this.readsMemory(s.a) || this.readsMemory(s.b);
+    this.loads.set(s, r);
+    return r;
+  }
+
+  private type(dtype: DType, lanes: 1 | 4): Type {
+    return lanes === 4 ? this.bin.v128 : dtype === 'f32' ? this.bin.f32 : this.bin.i32;
+  }
+
+  // ---- index math (i32) ----
+
+  /** `e` in i32; `lane` substitutes the vector variable by `i_vv + lane` (gathers). */
+  private ix(e: IExpr, lane?: number): Expr {
+    const i = this.mod.i32;
+    const variable = (v: number): Expr => {
+      const get = this.e.get(this.iv[v]!);
+      return lane !== undefined && v === this.vv && lane !== 0 ? i.add(get, i.const(lane)) : get;
+    };
+    if (e.t === 'aff') {
+      let acc: Expr | null = null;
+      for (const [v, c] of [...e.terms].sort((x, y) => x[0] - y[0])) {
+        const term = c === 1 ? variable(v) : i.mul(variable(v), i.const(c));
+        acc = acc === null ? term : i.add(acc, term);
+      }
+      if (acc === null) return i.const(e.c);
+      return e.c === 0 ? acc : i.add(acc, i.const(e.c));
+    }
+    if (e.t === 'sum') return e.parts.map((p) => this.ix(p, lane)).reduce((a, b) => i.add(a, b));
+    // NOTE: operands are non-negative, so unsigned division is floor division.
+    const a = this.ix(e.a, lane);
+    return e.t === 'div' ? i.div_u(a, i.const(e.d)) : e.t === 'mod' ? i.rem_u(a, i.const(e.d)) : i.mul(a, i.const(e.d));
+  }
+
+  /** Byte address of element `e` of the buffer in param `ptr`; the part not on the innermost loop is hoisted. */
+  private address(ptr: number, e: IExpr, size: number, lane?: number): Expr {
+    const i = this.mod.i32;
+    const scaled = (x: Expr): Expr => (size === 1 ? x : i.shl(x, i.const(Math.log2(size))));
+    const pre = this.pre;
+    const split = pre && lane === undefined ? splitVar(e, pre.loop) : null;
+    if (!pre || !split) return i.add(this.e.get(ptr), scaled(this.ix(e, lane)));
+    const k = `base:${ptr}:${key(split.rest)}`;
+    let base = pre.cache.get(k);
+    if (!base) {
+      const b = this.e.local(this.bin.i32, 'base');
+      pre.stmts.push(this.e.set(b, i.add(this.e.get(ptr), scaled(this.ix(split.rest)))));
+      base = () => this.e.get(b);
+      pre.cache.set(k, base);
+    }
+    if (split.coeff === 0) return base();
+    return i.add(base(), i.mul(this.e.get(this.iv[pre.loop]!), i.const(split.coeff * size)));
+  }
+
+  private condExpr(conds: readonly Cond[]): Expr {
+    const i = this.mod.i32;
+    return conds
+      .map((c) => {
+        const x = this.ix(c.e);
+        if (c.t === 'divisible') return i.eqz(i.rem_s(x, i.const(c.d)));
+        return i.lt_u(c.lo === 0 ? x : i.sub(x, i.const(c.lo)), i.const(c.hi - c.lo));
+      })
+      .reduce((a, b) => i.and(a, b));
+  }
+
+  // ---- scalar and vector values ----
+
+  private canHoist(deps: number): boolean {
+    const pre = this.pre;
+    return pre !== null && !has(deps, pre.loop) && this.path.every((s) => !has(s.vars, pre.loop));
+  }
+
+  private lookup(k: string): Operand | undefined {
+    for (let s = this.scopes.length - 1; s >= 0; s--) {
+      const hit = this.scopes[s]!.get(k);
+      if (hit) return hit;
+    }
+    return undefined;
+  }
+
+  /** The value of `s` with 1 or 4 lanes, computed once per scope. */
+  gen(s: SExpr, lanes: 1 | 4): Operand {
+    if (s.t === 'const') return this.constant(s, lanes);
+    const deps = this.depsOf(s);
+    const uniform = lanes === 4 && (this.vv === null || !has(deps, this.vv));
+    if (this.canHoist(deps)) return this.hoisted(s, lanes, uniform);
+    const k = `${this.ids.get(s)}:${lanes}`;
+    const hit = this.lookup(k);
+    if (hit) return hit;
+    const r = uniform ? this.e.let(this.bin.v128, this.splat(this.gen(s, 1)(), s.dtype), 'splat') : this.compute(s, lanes);
+    this.scopes[this.scopes.length - 1]!.set(k, r);
+    return r;
+  }
+
+  /** Computes `s` in the preheader of the innermost loop, under the guards on the path to it. */
+  private hoisted(s: SExpr, lanes: 1 | 4, uniform: boolean): Operand {
+    const pre = this.pre!;
+    const path = this.path;
+    const k = `${this.ids.get(s)}:${lanes}:${path.map((p) => `${p.node}${p.side}`).join(',')}`;
+    const hit = pre.cache.get(k);
+    if (hit) return hit;
+    const saved = { scopes: this.scopes, path };
+    this.pre = null;
+    let r: Operand;
+    try {
+      this.e.into(pre.stmts, () => {
+        const value = (): Operand =>
+          uniform ? this.e.let(this.bin.v128, this.splat(this.gen(s, 1)(), s.dtype), 'splat') : this.gen(s, lanes);
+        if (path.length === 0) {
+          this.scopes = [pre.scope];
+          r = value();
+          return;
+        }
+        const local = this.e.local(this.type(s.dtype, lanes), 'guarded');
+        const i = this.mod.i32;
+        const cond = path
+          .map((p) => (p.side === 'a' ? this.condExpr(p.conds) : i.eqz(this.condExpr(p.conds))))
+          .reduce((a, b) => i.and(a, b));
+        this.e.when(cond, () => {
+          this.scopes = [pre.scope, new Map()];
+          this.e.emit(this.e.set(local, value()()));
+        });
+        r = () => this.e.get(local);
+      });
+    } finally {
+      this.pre = pre;
+      this.scopes = saved.scopes;
+      this.path = saved.path;
+    }
+    pre.cache.set(k, r!);
+    return r!;
+  }
+
+  private constant(s: SExpr & { t: 'const' }, lanes: 1 | 4): Operand {
+    const { mod, e } = this;
+    const v = s.value;
+    if (lanes === 1) return s.dtype === 'f32' ? () => mod.f32.const(v) : () => mod.i32.const(v | 0);
+    if (s.dtype === 'f32') return () => e.f32x4(v);
+    if (s.dtype === 'bool') return () => e.i32x4(v ? -1 : 0);
+    return () => e.i32x4(v | 0);
+  }
+
+  private splat(x: Expr, dtype: DType): Expr {
+    const { mod } = this;
+    if (dtype === 'f32') return mod.f32x4.splat(x);
+    if (dtype === 'i32') return mod.i32x4.splat(x);
+    return mod.i32x4.ne(mod.i32x4.splat(x), this.e.i32x4(0));
+  }
+
+  private compute(s: SExpr, lanes: 1 | 4): Operand {
+    switch (s.t) {
+      case 'load':
+        return this.load(s, lanes);
+      case 'index':
+        return this.index(s, lanes);
+      case 'op': {
+        const args: WasmArg[] = s.args.map((a) => ({
+          get: this.gen(a, lanes),
+          dtype: a.dtype,
+          ...(a.t === 'const' ? { value: a.value } : {}),
+        }));
+        const t = wasmTemplate(s.op);
+        const value = this.apply(lanes === 4 ? t.vector : t.scalar, t.scalar, args, s.dtype, lanes);
+        return this.e.let(this.type(s.dtype, lanes), value, s.op);
+      }
+      case 'cast':
+        return this.cast(s.arg.dtype, s.dtype, this.gen(s.arg, lanes), lanes);
+      case 'select':
+        return this.select(s, lanes);
+      case 'const':
+        return this.constant(s, lanes);
+    }
+  }
+
+  private apply(fn: WasmTemplateFn, scalar: WasmTemplateFn, args: readonly WasmArg[], dtype: DType, lanes: 1 | 4): Expr {
+    const e = this.e;
+    return fn({ e, args, dtype, lanewise: () => this.lanewise(scalar, args, dtype, lanes) });
+  }
+
+  /** A vector op done one lane at a time with its scalar template. */
+  private lanewise(scalar: WasmTemplateFn, args: readonly WasmArg[], dtype: DType, lanes: 1 | 4): Expr {
+    if (lanes === 1) throw new Error('codegen-wasm: lanewise() outside a vector loop');
+    const { mod, e } = this;
+    const results: Operand[] = [];
+    for (let lane = 0; lane < 4; lane++) {
+      const largs = args.map((a) => ({ ...a, get: e.let(this.type(a.dtype, 1), this.extract(a.get(), a.dtype, lane), 'lane') }));
+      const unsupported = (): Expr => {
+        throw new Error('codegen-wasm: nested lanewise()');
+      };
+      results.push(e.let(this.type(dtype, 1), scalar({ e, args: largs, dtype, lanewise: unsupported }), 'lane'));
+    }
+    return this.build(results, dtype);
+  }
+
+  private extract(v: Expr, dtype: DType, lane: number): Expr {
+    const { mod } = this;
+    if (dtype === 'f32') return mod.f32x4.extract_lane(v, lane);
+    const x = mod.i32x4.extract_lane(v, lane);
+    return dtype === 'bool' ? mod.i32.and(x, mod.i32.const(1)) : x;
+  }
+
+  private build(lanes: readonly Operand[], dtype: DType): Expr {
+    const { mod } = this;
+    const ops = dtype === 'f32' ? mod.f32x4 : mod.i32x4;
+    let v = ops.splat(lanes[0]!());
+    for (let j = 1; j < 4; j++) v = ops.replace_lane(v, j, lanes[j]!());
+    return dtype === 'bool' ? mod.i32x4.ne(v, this.e.i32x4(0)) : v;
+  }
+
+  private load(s: SExpr & { t: 'load' }, lanes: 1 | 4): Operand {
+    const { mod, e } = this;
+    const ptr = 1 + s.input;
+    const size = sizeOf(s.dtype);
+    const scalarLoad = (addr: Expr): Expr =>
+      s.dtype === 'f32' ? mod.f32.load(0, 4, addr) : s.dtype === 'i32' ? mod.i32.load(0, 4, addr) : mod.i32.load8_u(0, 1, addr);
+    if (lanes === 1) return e.let(this.type(s.dtype, 1), scalarLoad(this.address(ptr, s.index, size)), `x${s.input}`);
+    const split = splitVar(s.index, this.vv!);
+    if (split?.coeff === 1) {
+      const addr = this.address(ptr, s.index, size);
+      if (s.dtype !== 'bool') return e.let(this.bin.v128, mod.v128.load(0, 4, addr), `x${s.input}`);
+      const bytes = mod.i32x4.extend_low_i16x8_u(mod.i16x8.extend_low_i8x16_u(mod.v128.load32_zero(0, 1, addr)));
+      return e.let(this.bin.v128, mod.i32x4.ne(bytes, e.i32x4(0)), `x${s.input}`);
+    }
+    // A gather: four scalar loads.
+    const lanesOut: Operand[] = [];
+    if (split) {
+      const a0 = e.let(this.bin.i32, this.address(ptr, s.index, size), 'gather');
+      for (let j = 0; j < 4; j++) {
+        const addr = j === 0 ? a0() : mod.i32.add(a0(), mod.i32.const(j * split.coeff * size));
+        lanesOut.push(e.let(this.type(s.dtype, 1), scalarLoad(addr), 'lane'));
+      }
+    } else {
+      for (let j = 0; j < 4; j++) lanesOut.push(e.let(this.type(s.dtype, 1), scalarLoad(this.address(ptr, s.index, size, j)), 'lane'));
+    }
+    return e.let(this.bin.v128, this.build(lanesOut, s.dtype), `x${s.input}`);
+  }
+
+  private index(s: SExpr & { t: 'index' }, lanes: 1 | 4): Operand {
+    const { mod, e } = this;
+    if (lanes === 1) {
+      const v = this.ix(s.index);
+      return e.let(this.type(s.dtype, 1), s.dtype === 'f32' ? mod.f32.convert_s.i32(v) : v, 'index');
+    }
+    const split = splitVar(s.index, this.vv!);
+    let v: Expr;
+    if (split) {
+      const c = split.coeff;
+      v = mod.i32x4.add(mod.i32x4.splat(this.ix(s.index)), e.i32x4Lanes([0, c, 2 * c, 3 * c]));
+    } else {
+      const parts: Operand[] = [];
+      for (let j = 0; j < 4; j++) parts.push(e.let(this.bin.i32, this.ix(s.index, j), 'lane'));
+      v = this.build(parts, 'i32');
+    }
+    return e.let(this.bin.v128, s.dtype === 'f32' ? mod.f32x4.convert_i32x4_s(v) : v, 'index');
+  }
+
+  /** `cast`: float → int truncates and wraps like `Math.trunc(x) | 0`; → bool is `x !== 0`. */
+  private cast(from: DType, to: DType, x: Operand, lanes: 1 | 4): Operand {
+    if (from === to) return x;
+    const { mod, e, bin } = this;
+    const toInt32 = (v: Expr): Expr => {
+      const t = e.let(bin.f32, v, 'f');
+      const wrapped = mod.i32.wrap(mod.i64.trunc_s_sat.f32(t()));
+      return mod.select(mod.f32.lt(mod.f32.abs(t()), mod.f32.const(2 ** 63)), wrapped, mod.i32.const(0));
+    };
+    let r: Expr;
+    if (lanes === 1) {
+      if (to === 'f32') r = mod.f32.convert_s.i32(x());
+      else if (to === 'i32') r = from === 'f32' ? toInt32(x()) : x();
+      else r = from === 'f32' ? mod.f32.ne(x(), mod.f32.const(0)) : mod.i32.ne(x(), mod.i32.const(0));
+      return e.let(this.type(to, 1), r, 'cast');
+    }
+    if (to === 'f32') r = from === 'i32' ? mod.f32x4.convert_i32x4_s(x()) : mod.v128.and(x(), e.f32x4(1));
+    else if (to === 'bool') r = from === 'f32' ? mod.f32x4.ne(x(), e.f32x4(0)) : mod.i32x4.ne(x(), e.i32x4(0));
+    else if (from === 'bool') r = mod.i32x4.neg(x());
+    else {
+      // Lanes beyond ±2^31 wrap like ToInt32, which trunc_sat does not: redo those lane by lane.
+      const big = mod.f32x4.ge(mod.f32x4.abs(x()), e.f32x4(2 ** 31));
+      const fast = e.let(bin.v128, mod.i32x4.trunc_sat_f32x4_s(x()), 'cast');
+      const slow = (): Expr => {
+        const parts: Operand[] = [];
+        for (let j = 0; j < 4; j++) parts.push(e.let(bin.i32, toInt32(mod.f32x4.extract_lane(x(), j)), 'lane'));
+        return this.build(parts, 'i32');
+      };
+      return e.ifElse(mod.v128.any_true(big), bin.v128, slow, fast, 'cast');
+    }
+    return e.let(bin.v128, r, 'cast');
+  }
+
+  private select(s: SExpr & { t: 'select' }, lanes: 1 | 4): Operand {
+    const { mod, e } = this;
+    const id = this.ids.get(s)!;
+    const vars = s.conds.reduce((m, c) => union(m, varsOf(c.e)), 0);
+    const pre = this.pre;
+    let cond: Operand;
+    if (pre && !has(vars, pre.loop)) {
+      const k = `cond:${id}`;
+      let hit = pre.cache.get(k);
+      if (!hit) {
+        const local = e.local(this.bin.i32, 'guard');
+        pre.stmts.push(e.set(local, this.condExpr(s.conds)));
+        hit = () => e.get(local);
+        pre.cache.set(k, hit);
+      }
+      cond = hit;
+    } else cond = e.let(this.bin.i32, this.condExpr(s.conds), 'guard');
+    const type = this.type(s.dtype, lanes);
+    if (!this.readsMemory(s.a) && !this.readsMemory(s.b)) {
+      const a = this.gen(s.a, lanes);
+      const b = this.gen(s.b, lanes);
+      return e.let(type, mod.select(cond(), a(), b()), 'select');
+    }
+    // A guarded load runs only where its guard holds.
+    const branch = (side: 'a' | 'b') => (): Expr => {
+      this.scopes.push(new Map());
+      this.path.push({ node: id, conds: s.conds, side, vars });
+      try {
+        return this.gen(side === 'a' ? s.a : s.b, lanes)();
+      } finally {
+        this.path.pop();
+        this.scopes.pop();
+      }
+    };
+    return e.ifElse(cond(), type, branch('a'), branch('b'), 'select');
+  }
+
+  // ---- loops ----
+
+  private loop(d: number, from: number, to: number, step: number, body: () => void): void {
+    if (from >= to) return;
+    const { mod, e } = this;
+    const i = this.iv[d]!;
+    const label = e.label('L');
+    e.emit(e.set(i, mod.i32.const(from)));
+    const stmts = e.capture(body);
+    stmts.push(e.set(i, mod.i32.add(e.get(i), mod.i32.const(step))));
+    stmts.push(mod.br(label, mod.i32.lt_u(e.get(i), mod.i32.const(to))));
+    e.emit(mod.loop(label, mod.block(null, stmts)));
+  }
+
+  /** Loops `from..to-1` in order around `body`. */
+  private nest(from: number, to: number, body: () => void): void {
+    if (from >= to) return body();
+    this.loop(from, 0, this.p.extents[from]!, 1, () => this.nest(from + 1, to, body));
+  }
+
+  /** Runs `fn` (which emits the innermost loop `loop`) with a preheader placed before it. */
+  private withPreheader(loop: number, fn: () => void): void {
+    const pre: Preheader = { loop, stmts: [], cache: new Map(), scope: new Map() };
+    const saved = this.pre;
+    this.pre = pre;
+    let stmts: Expr[];
+    try {
+      stmts = this.e.capture(fn);
+    } finally {
+      this.pre = saved;
+    }
+    this.e.emit(...pre.stmts, ...stmts);
+  }
+
+  /** The loop over `d` split into a 4-lane part and a scalar remainder (or all scalar). */
+  private vectorAndRemainder(d: number, vector: () => void, scalar: () => void): void {
+    const n = this.p.extents[d]!;
+    if (this.vv !== d) return this.loop(d, 0, n, 1, scalar);
+    const n4 = n - (n % 4);
+    this.loop(d, 0, n4, 4, vector);
+    this.loop(d, n4, n, 1, scalar);
+  }
+
+  /** The body's value for one loop iteration (fresh scopes: each loop body is its own code). */
+  private value(lanes: 1 | 4): Operand {
+    this.scopes = [new Map()];
+    this.path = [];
+    return this.gen(this.p.body, lanes);
+  }
+
+  private store(value: Expr, lanes: 1 | 4): void {
+    const { mod, e } = this;
+    const dtype = this.p.outDtype;
+    const addr = this.address(0, this.p.out, sizeOf(dtype));
+    if (lanes === 1) {
+      if (dtype === 'f32') e.emit(mod.f32.store(0, 4, addr, value));
+      else if (dtype === 'i32') e.emit(mod.i32.store(0, 4, addr, value));
+      else e.emit(mod.i32.store8(0, 1, addr, value));
+      return;
+    }
+    if (dtype !== 'bool') return e.emit(mod.v128.store(0, 4, addr, value));
+    const ones = e.let(this.bin.v128, mod.i32x4.neg(value), 'bytes');
+    const b16 = e.let(this.bin.v128, mod.i16x8.narrow_i32x4_u(ones(), ones()), 'bytes');
+    e.emit(mod.v128.store32_lane(0, 1, 0, addr, mod.i8x16.narrow_i16x8_u(b16(), b16())));
+  }
+
+  // ---- reductions ----
+
+  private reduceOp(): NonNullable<Reduce> {
+    return this.p.reduce!;
+  }
+
+  private init(lanes: 1 | 4): Expr {
+    const { mod, e } = this;
+    const r = this.reduceOp();
+    if (this.p.outDtype === 'f32') return lanes === 4 ? e.f32x4(INIT_F32[r]) : mod.f32.const(INIT_F32[r]);
+    return lanes === 4 ? e.i32x4(INIT_I32[r]) : mod.i32.const(INIT_I32[r]);
+  }
+
+  private combine(a: Expr, b: Expr, lanes: 1 | 4): Expr {
+    const { mod } = this;
+    const r = this.reduceOp();
+    const f32 = this.p.outDtype === 'f32';
+    if (lanes === 4) {
+      if (f32) return mod.f32x4[r === 'sum' ? 'add' : r === 'prod' ? 'mul' : r](a, b);
+      if (r === 'sum') return mod.i32x4.add(a, b);
+      if (r === 'prod') return mod.i32x4.mul(a, b);
+      return r === 'max' ? mod.i32x4.max_s(a, b) : mod.i32x4.min_s(a, b);
+    }
+    // NOTE: f32.max/min propagate NaN, as the JS kernel's accumulation does.
+    if (f32) return mod.f32[r === 'sum' ? 'add' : r === 'prod' ? 'mul' : r](a, b);
+    if (r === 'sum') return mod.i32.add(a, b);
+    if (r === 'prod') return mod.i32.mul(a, b);
+    const ta = this.e.let(this.bin.i32, a, 'acc');
+    const tb = this.e.let(this.bin.i32, b, 'acc');
+    return mod.select(r === 'max' ? mod.i32.gt_s(ta(), tb()) : mod.i32.lt_s(ta(), tb()), ta(), tb());
+  }
+
+  /** Combines the four lanes of a vector accumulator: (l0 ⊕ l1) ⊕ (l2 ⊕ l3). */
+  private horizontal(v: Operand): Expr {
+    const ext = (j: number): Expr => this.extract(v(), this.p.outDtype, j);
+    return this.combine(this.combine(ext(0), ext(1), 1), this.combine(ext(2), ext(3), 1), 1);
+  }
+
+  private accumulate(acc: number, lanes: 1 | 4): void {
+    const v = this.value(lanes);
+    this.e.emit(this.e.set(acc, this.combine(this.e.get(acc), v(), lanes)));
+  }
+
+  // ---- the kernel ----
+
+  emit(): void {
+    const p = this.p;
+    const n = p.extents.length;
+    const k = p.outerLoops;
+    if (p.extents.slice(0, k).some((x) => x === 0)) return;
+    if (p.reduce && p.extents.slice(k).some((x) => x === 0)) return this.fillEmpty();
+    if (!p.reduce || k === n) return this.pointwise();
+    if (this.vv !== null && this.vv < k) return this.columnReduce();
+    return this.rowReduce();
+  }
+
+  private pointwise(): void {
+    const n = this.p.extents.length;
+    const value = (lanes: 1 | 4): Expr => {
+      const v = this.value(lanes)();
+      // A reduction over no loops (all reduced dims had size 1) still combines with its init.
+      return this.p.reduce ? this.combine(this.init(lanes), v, lanes) : v;
+    };
+    if (n === 0) return this.store(value(1), 1);
+    this.nest(0, n - 1, () =>
+      this.withPreheader(n - 1, () =>
+        this.vectorAndRemainder(
+          n - 1,
+          () => this.store(value(4), 4),
+          () => this.store(value(1), 1),
+        ),
+      ),
+    );
+  }
+
+  /** Reduced loops innermost: accumulators per output, f32x4 partials when the inner loop is vectorized. */
+  private rowReduce(): void {
+    const { e, bin } = this;
+    const n = this.p.extents.length;
+    const k = this.p.outerLoops;
+    const scalarType = this.type(this.p.outDtype, 1);
+    this.nest(0, k, () => {
+      const acc = e.local(scalarType, 'acc');
+      e.emit(e.set(acc, this.init(1)));
+      const accV = this.vv !== null ? e.local(bin.v128, 'accv') : null;
+      if (accV !== null) e.emit(e.set(accV, this.init(4)));
+      this.nest(k, n - 1, () =>
+        this.withPreheader(n - 1, () =>
+          this.vectorAndRemainder(
+            n - 1,
+            () => this.accumulate(accV!, 4),
+            () => this.accumulate(acc, 1),
+          ),
+        ),
+      );
+      const total = accV === null ? e.get(acc) : this.combine(this.horizontal(() => e.get(accV)), e.get(acc), 1);
+      this.store(total, 1);
+    });
+  }
+
+  /** A reduction over leading axes: four adjacent outputs per vector, each lane its own accumulator. */
+  private columnReduce(): void {
+    const { e, bin } = this;
+    const n = this.p.extents.length;
+    const k = this.p.outerLoops;
+    const vv = this.vv!;
+    const reduced = (acc: number, lanes: 1 | 4): void =>
+      this.nest(k, n - 1, () => this.withPreheader(n - 1, () => this.loop(n - 1, 0, this.p.extents[n - 1]!, 1, () => this.accumulate(acc, lanes))));
+    this.nest(0, vv, () =>
+      this.vectorAndRemainder(
+        vv,
+        () => {
+          const acc = e.local(bin.v128, 'accv');
+          e.emit(e.set(acc, this.init(4)));
+          reduced(acc, 4);
+          this.store(e.get(acc), 4);
+        },
+        () => {
+          const acc = e.local(this.type(this.p.outDtype, 1), 'acc');
+          e.emit(e.set(acc, this.init(1)));
+          reduced(acc, 1);
+          this.store(e.get(acc), 1);
+        },
+      ),
+    );
+  }
+
+  /** A reduction over an empty range stores what the JS kernel stores: its init, as the out dtype. */
+  private fillEmpty(): void {
+    const { mod } = this;
+    const r = this.reduceOp();
+    const dtype = this.p.outDtype;
+    const k = this.p.outerLoops;
+    const v = dtype === 'f32' ? mod.f32.const(INIT_F32[r]) : mod.i32.const(r === 'prod' ? 1 : 0);
+    this.nest(0, k, () => this.store(v, 1));
+  }
+}
+
+/**
+ * Adds the exported function `name(out, x0, x1, ...)` (byte pointers into the module's memory,
+ * one per kernel input, 16-byte aligned) computing `nest` in float32. Helper functions it calls
+ * (`kiln.*`) are added once per module. The module needs SIMD128 and non-trapping float-to-int
+ * (see `kernelFeatures`) and a memory (kiln imports a shared `env.memory`).
+ *
+ * @example
+ * const bin = await getBinaryen();
+ * const mod = newKernelModule(bin);
+ * emitLoopNest(bin, mod, 'k0', lowerKernel(kernel), kernel.inputs.map((v) => v.type.dtype));
+ * mod.validate();
+ */
+export function emitLoopNest(
+  binaryen: BinaryenModule,
+  mod: binaryen.Module,
+  name: string,
+  nest: LoopNest,
+  inputDtypes: DType[],
+  options: WasmKernelOptions = {},
+): void {
+  const plan = planLoopNest(nest, options);
+  const maxInput = maxLoadInput(nest.body);
+  if (maxInput >= inputDtypes.length) {
+    throw new ArgumentError(`emitLoopNest(${name}): the body reads input ${maxInput} but ${inputDtypes.length} input dtypes were given`);
+  }
+  const params = [['out', binaryen.i32] as const, ...inputDtypes.map((_, i) => [`x${i}`, binaryen.i32] as const)];
+  const e = new FnEmitter(binaryen, mod, params, options.poolConstants ?? true);
+  new KernelGen(e, plan).emit();
+  e.finish(name, binaryen.none);
+  mod.addFunctionExport(name, name);
+}
+
+function maxLoadInput(body: SExpr): number {
+  let m = -1;
+  walkNodes(body, (s) => {
+    if (s.t === 'load') m = Math.max(m, s.input);
+  });
+  return m;
+}
+
+// ---- modules ------------------------------------------------------------------------------
+
+let binaryenPromise: Promise<Binaryen> | undefined;
+
+/** binaryen.js, imported on first use (~0.4 s) and cached. */
+export function getBinaryen(): Promise<Binaryen> {
+  binaryenPromise ??= import('binaryen').then((m) => m.default);
+  return binaryenPromise;
+}
+
+/** The wasm features kernels use. */
+export function kernelFeatures(bin: Binaryen): number {
+  const F = bin.Features;
+  return F.MVP | F.SIMD128 | F.Atomics | F.BulkMemory | F.NontrappingFPToInt | F.SignExt | F.MutableGlobals;
+}
+
+/** A module importing a shared `env.memory`, with the features kernels need. */
+export function newKernelModule(bin: Binaryen): Module {
+  const mod = new bin.Module();
+  mod.setFeatures(kernelFeatures(bin));
+  mod.setMemory(1, 65536, null, [], true);
+  mod.addMemoryImport('0', 'env', 'memory', true);
+  return mod;
+}
+
+export interface CompiledLoopNest {
+  /** The wasm binary: imports `env.memory`, exports `name`. */
+  readonly bytes: Uint8Array;
+  /** The text form before optimization (for snapshots and `--emit wat`). */
+  readonly text: string;
+  readonly plan: KernelPlan;
+}
+
+/**
+ * Builds one kernel into a module of its own, validates it (throwing binaryen's report) and,
+ * unless `optimize: false`, runs binaryen's -O2.
+ */
+export async function compileLoopNest(
+  nest: LoopNest,
+  inputDtypes: DType[],
+  options: WasmKernelOptions & { name?: string; optimize?: boolean } = {},
+): Promise<CompiledLoopNest> {
+  const bin = await getBinaryen();
+  const mod = newKernelModule(bin);
+  const name = options.name ?? 'kernel';
+  try {
+    emitLoopNest(bin, mod, name, nest, inputDtypes, options);
+    const text = mod.emitText();
+    if (!mod.validate()) throw new CompileError(`emitLoopNest(${name}): binaryen rejected the generated module:\n${text.slice(0, 4000)}`);
+    if (options.optimize ?? true) {
+      bin.setOptimizeLevel(2);
+      bin.setShrinkLevel(0);
+      mod.optimize();
+    }
+    return { bytes: mod.emitBinary(), text, plan: planLoopNest(nest, options) };
+  } finally {
+    mod.dispose();
+  }
+}

@@ -1,0 +1,284 @@
+/**
+ * A pool of `worker_threads` that run exports of wasm modules over ONE shared
+ * `WebAssembly.Memory`, synchronously from the caller's view: `run` hands each worker its
+ * arguments through a control block (Atomics, no postMessage per call), runs the main
+ * thread's own share, and waits for the workers. Dispatch costs a few µs while the workers
+ * are spinning (see `bench/gemm-micro.ts` for the measured latency).
+ *
+ * This is the platform part of the runtime: Node built-ins are imported dynamically, so a
+ * browser bundle loads this file and gets a 1-thread pool (`reason` says why).
+ * The control-block layout and the protocol are documented in `thread-worker.ts`.
+ *
+ * @example
+ * const memory = new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true });
+ * const pool = await ThreadPool.create(memory);
+ * const id = await pool.load(wasmBytes);
+ * pool.run(id, 'gemm', [[a, b, c, 0, 64, s0], [a, b, c, 64, 128, s1]]);
+ * await pool.close();
+ */
+import { KilnError } from '../ir/errors.js';
+import { sharedMemorySupported, type WasmInstance, type WasmMemory, type WasmModule, wasmApi } from '../codegen-js/wasm-js-api.js';
+import { ARGS_F64, controlBytes, MAX_ARGS, OP, SLOT_BYTES, textOffset, W, workerSource } from './thread-worker.js';
+
+/** A worker failed, or the pool was misused. */
+export class ThreadPoolError extends KilnError {}
+
+export interface ThreadPoolOptions {
+  /** Threads in all, the main thread included (default: `availableParallelism()`). */
+  threads?: number;
+  /** How long an idle worker spins before it sleeps (default 500 µs). */
+  spinMicros?: number;
+  /** How long `run` spins on the main thread before it sleeps while waiting (default 20 ms). */
+  mainSpinMicros?: number;
+}
+
+// NOTE: type-level references only; the modules themselves are imported dynamically.
+type WorkerThreads = typeof import('node:worker_threads');
+type NodeWorker = import('node:worker_threads').Worker;
+type NodePort = import('node:worker_threads').MessagePort;
+
+interface LoadedModule {
+  module: WasmModule;
+  instance: WasmInstance;
+  /** Function exports by name → index in `names`, the same numbering the workers use. */
+  index: Map<string, number>;
+  fns: ((...args: number[]) => unknown)[];
+}
+
+type Fn = (...args: number[]) => unknown;
+
+/** Threads to use by default: the platform's parallelism, 1 where it cannot be read. */
+async function defaultThreads(): Promise<number> {
+  try {
+    const os = await import('node:os');
+    return os.availableParallelism();
+  } catch {
+    return 1;
+  }
+}
+
+export class ThreadPool {
+  private readonly i32: Int32Array;
+  private readonly f64: Float64Array;
+  private readonly modules: LoadedModule[] = [];
+  private seq = 0;
+  private closed = false;
+
+  private constructor(
+    readonly memory: WasmMemory,
+    /** Threads that `run` can use, the main thread included (≥ 1). */
+    readonly size: number,
+    /** Why the pool has fewer threads than asked for, if it does. */
+    readonly reason: string | undefined,
+    private readonly control: SharedArrayBuffer,
+    private readonly workers: NodeWorker[],
+    private readonly ports: NodePort[],
+    private readonly mainSpinMicros: number,
+  ) {
+    this.i32 = new Int32Array(control);
+    this.f64 = new Float64Array(control);
+  }
+
+  /**
+   * Starts `threads - 1` workers over `memory` (which must be shared). Falls back to a
+   * 1-thread pool (everything on the caller's thread) where shared memory or
+   * `worker_threads` is missing; `size` and `reason` report what happened.
+   */
+  static async create(memory: WasmMemory, options: number | ThreadPoolOptions = {}): Promise<ThreadPool> {
+    const opts = typeof options === 'number' ? { threads: options } : options;
+    const wanted = opts.threads ?? (await defaultThreads());
+    if (!Number.isInteger(wanted) || wanted < 1) throw new ThreadPoolError(`ThreadPool.create: threads must be a positive integer, got ${wanted}`);
+    const mainSpin = opts.mainSpinMicros ?? 20_000;
+    const single = (reason: string | undefined): ThreadPool => new ThreadPool(memory, 1, reason, new SharedArrayBuffer(controlBytes(1)), [], [], mainSpin);
+    if (wanted === 1) return single(undefined);
+    if (!sharedMemorySupported()) return single('no shared WebAssembly memory (SharedArrayBuffer) on this platform');
+    if (!(memory.buffer instanceof SharedArrayBuffer)) return single('the memory is not shared (create it with shared: true)');
+    let wt: WorkerThreads;
+    try {
+      wt = await import('node:worker_threads');
+    } catch {
+      return single('no worker_threads on this platform');
+    }
+    const control = new SharedArrayBuffer(controlBytes(wanted));
+    const source = workerSource();
+    const workers: NodeWorker[] = [];
+    const ports: NodePort[] = [];
+    const ready: Promise<void>[] = [];
+    for (let slot = 1; slot < wanted; slot++) {
+      const { port1, port2 } = new wt.MessageChannel();
+      const init = { control, memory, port: port2, slot, size: wanted, spinMicros: opts.spinMicros ?? 500 };
+      const worker = new wt.Worker(source, { eval: true, workerData: init, transferList: [port2] });
+      ready.push(
+        new Promise<void>((resolve, reject) => {
+          const onMessage = (): void => {
+            worker.off('error', onError);
+            resolve();
+          };
+          const onError = (e: unknown): void => reject(new ThreadPoolError(`ThreadPool.create: worker ${slot} failed to start: ${String(e)}`));
+          worker.on('message', onMessage);
+          worker.on('error', onError);
+          // NOTE: a later 'error' (a crashed worker) must not become an uncaught exception.
+          worker.on('error', () => undefined);
+        }),
+      );
+      workers.push(worker);
+      ports.push(port1);
+    }
+    try {
+      await Promise.all(ready);
+    } catch (e) {
+      await Promise.all(workers.map((w) => w.terminate()));
+      throw e;
+    }
+    // NOTE: workers never return to their event loop; unref so they do not keep the process alive.
+    for (const w of workers) w.unref();
+    return new ThreadPool(memory, wanted, undefined, control, workers, ports, mainSpin);
+  }
+
+  /**
+   * Instantiates a module (bytes or compiled) on every thread against the pool's memory and
+   * returns its id. Pass `mainInstance` to reuse an instance the caller already has on this
+   * thread (it must import this pool's memory). The module may import only `env.memory`.
+   */
+  async load(module: Uint8Array | WasmModule, mainInstance?: WasmInstance): Promise<number> {
+    this.assertOpen('load');
+    const wasm = wasmApi();
+    const compiled = module instanceof Uint8Array ? new wasm.Module(module) : module;
+    const names = wasm.Module.exports(compiled).filter((e) => e.kind === 'function').map((e) => e.name);
+    const instance = mainInstance ?? new wasm.Instance(compiled, { env: { memory: this.memory } });
+    const fns = names.map((n) => {
+      const fn = instance.exports[n];
+      if (typeof fn !== 'function') throw new ThreadPoolError(`ThreadPool.load: export '${n}' of the main instance is not a function`);
+      return fn as Fn;
+    });
+    const id = this.modules.length;
+    this.modules.push({ module: compiled, instance, index: new Map(names.map((n, i) => [n, i])), fns });
+    this.ports.forEach((port) => port.postMessage({ id, module: compiled, exports: names }));
+    const seq = this.dispatch(this.workers.length + 1, (slot) => this.setOp(slot, OP.LOAD, id, 0, []));
+    this.waitAll(this.workers.length + 1, seq, 'load');
+    return id;
+  }
+
+  /** The main thread's instance of a loaded module. */
+  instance(moduleId: number): WasmInstance {
+    return this.loaded(moduleId, 'instance').instance;
+  }
+
+  /**
+   * Calls export `exportName` of module `moduleId` once per entry of `argsForEachThread`
+   * (entry 0 on the calling thread, entry t on worker t) and returns when all have finished.
+   * Arguments are numbers (at most 8 per call; i32 params get them truncated).
+   */
+  run(moduleId: number, exportName: string, argsForEachThread: readonly (readonly number[])[]): void {
+    this.assertOpen('run');
+    const m = this.loaded(moduleId, 'run');
+    const exportIndex = m.index.get(exportName);
+    if (exportIndex === undefined) throw new ThreadPoolError(`ThreadPool.run: module ${moduleId} has no function export '${exportName}' (has: ${[...m.index.keys()].join(', ')})`);
+    const threads = argsForEachThread.length;
+    if (threads < 1 || threads > this.size) throw new ThreadPoolError(`ThreadPool.run: ${threads} argument lists for a pool of ${this.size} threads`);
+    for (const args of argsForEachThread) {
+      if (args.length > MAX_ARGS) throw new ThreadPoolError(`ThreadPool.run: at most ${MAX_ARGS} arguments per thread, got ${args.length}`);
+    }
+    const seq = threads > 1 ? this.dispatch(threads, (slot) => this.setOp(slot, OP.RUN, moduleId, exportIndex, argsForEachThread[slot] ?? [])) : 0;
+    let error: unknown;
+    try {
+      const fn = m.fns[exportIndex]!;
+      fn(...(argsForEachThread[0] ?? []));
+    } catch (e) {
+      error = e;
+    }
+    // NOTE: wait for the workers even when the main share threw: they still use the memory.
+    if (threads > 1) this.waitAll(threads, seq, `run '${exportName}'`);
+    if (error !== undefined) throw error;
+  }
+
+  /** Stops the workers; the pool cannot be used afterwards. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    const n = this.workers.length + 1;
+    if (n > 1) {
+      const seq = this.dispatch(n, (slot) => this.setOp(slot, OP.EXIT, 0, 0, []));
+      try {
+        this.waitAll(n, seq, 'close', 1000);
+      } catch {
+        // terminate() below stops a worker that did not answer.
+      }
+    }
+    this.closed = true;
+    this.ports.forEach((p) => p.close());
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+
+  private loaded(moduleId: number, what: string): LoadedModule {
+    const m = this.modules[moduleId];
+    if (!m) throw new ThreadPoolError(`ThreadPool.${what}: unknown module id ${moduleId} (${this.modules.length} loaded)`);
+    return m;
+  }
+
+  private assertOpen(what: string): void {
+    if (this.closed) throw new ThreadPoolError(`ThreadPool.${what}: the pool is closed`);
+  }
+
+  private setOp(slot: number, op: number, moduleId: number, exportIndex: number, args: readonly number[]): void {
+    const b = (slot * SLOT_BYTES) / 4;
+    this.i32[b + W.OP] = op;
+    this.i32[b + W.MODULE] = moduleId;
+    this.i32[b + W.EXPORT] = exportIndex;
+    this.i32[b + W.NARGS] = args.length;
+    const a = (slot * SLOT_BYTES) / 8 + ARGS_F64;
+    for (let i = 0; i < args.length; i++) this.f64[a + i] = args[i]!;
+  }
+
+  /** Fills slots 1..threads-1 and publishes a new SEQ to each; returns it. */
+  private dispatch(threads: number, fill: (slot: number) => void): number {
+    this.seq = (this.seq + 1) | 0;
+    for (let slot = 1; slot < threads; slot++) {
+      const b = (slot * SLOT_BYTES) / 4;
+      fill(slot);
+      Atomics.store(this.i32, b + W.SEQ, this.seq);
+      if (Atomics.load(this.i32, b + W.SLEEPING) !== 0) Atomics.notify(this.i32, b + W.SEQ, 1);
+    }
+    return this.seq;
+  }
+
+  /** Waits until workers 1..threads-1 report DONE = seq; throws the first worker error. */
+  private waitAll(threads: number, seq: number, what: string, timeoutMs = Infinity): void {
+    const i32 = this.i32;
+    const start = performance.now();
+    for (let slot = 1; slot < threads; slot++) {
+      const b = (slot * SLOT_BYTES) / 4;
+      let spins = 0;
+      for (;;) {
+        const done = Atomics.load(i32, b + W.DONE);
+        if (done === seq) break;
+        if ((++spins & 63) !== 0) continue;
+        const waited = performance.now() - start;
+        if (waited > timeoutMs) throw new ThreadPoolError(`ThreadPool.${what}: worker ${slot} did not answer in ${timeoutMs} ms`);
+        if (waited * 1000 < this.mainSpinMicros) continue;
+        Atomics.store(i32, b + W.MAIN_WAITING, 1);
+        Atomics.wait(i32, b + W.DONE, done, 50);
+        Atomics.store(i32, b + W.MAIN_WAITING, 0);
+      }
+    }
+    for (let slot = 1; slot < threads; slot++) {
+      const b = (slot * SLOT_BYTES) / 4;
+      if (this.i32[b + W.STATUS] !== 0) {
+        const at = textOffset(this.size, slot);
+        const len = this.i32[at / 4]!;
+        const text = new TextDecoder().decode(new Uint8Array(this.control, at + 4, len).slice());
+        throw new ThreadPoolError(`ThreadPool.${what}: worker ${slot} failed: ${text.split('\n')[0] ?? ''}`);
+      }
+    }
+  }
+}
+
+/**
+ * Below this many FLOPs a GEMM runs faster on one thread than split over two: dispatch and
+ * wake-up costs exceed the work saved. Measured with `bench/gemm-micro.ts` on 2 cores.
+ */
+export const PARALLEL_MIN_FLOPS = 1.5e6;
+
+/** Whether a kernel of `flops` floating-point operations is worth splitting across threads. */
+export function shouldParallelize(flops: number, threads = 2): boolean {
+  return threads > 1 && flops >= PARALLEL_MIN_FLOPS;
+}

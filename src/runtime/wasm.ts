@@ -1,0 +1,241 @@
+import { compileJsKernel, type KernelFn } from '../codegen-js/js-kernel.js';
+import { lowerKernel } from '../codegen-js/lower.js';
+import { emitGemm, gemmScratchBytes, type GemmSpec } from '../codegen-js/wasm-gemm.js';
+import { type WasmInstance, wasmApi } from '../codegen-js/wasm-js-api.js';
+import { emitLoopNest, getBinaryen, newKernelModule } from '../codegen-js/wasm-kernel.js';
+import { ArgumentError, CompileError, inOp } from '../ir/errors.js';
+import type { Graph, Value } from '../ir/graph.js';
+import type { NDArray, Storage } from '../ir/ndarray.js';
+import { broadcastIndex } from '../ir/ndarray.js';
+import type { Kernel, Schedule } from '../ir/schedule.js';
+import { formatType, numel, typesEqual } from '../ir/types.js';
+import { fuse } from '../passes/fuse.js';
+import { pipelines, runPasses } from '../passes/index.js';
+import { planMemory } from '../passes/plan-memory.js';
+import { Arena } from './arena.js';
+import type { Backend, Executable } from './backend.js';
+import { debug } from './debug.js';
+import { profiler } from './profiler.js';
+
+type Binaryen = Awaited<ReturnType<typeof getBinaryen>>;
+
+let binaryen: Binaryen | null = null;
+let loading: Promise<Binaryen> | null = null;
+
+/**
+ * Loads binaryen (once, ~0.4 s). The wasm backend compiles synchronously: until binaryen is
+ * loaded it runs JS kernels over the same memory and upgrades to wasm when it arrives.
+ * `await prepareWasm()` first to get wasm kernels from the first call.
+ */
+export function prepareWasm(): Promise<void> {
+  loading ??= getBinaryen().then((b) => (binaryen = b));
+  return loading.then(() => undefined);
+}
+
+let arenaInstance: Arena | null = null;
+/** The memory every wasm-backend buffer lives in. */
+export function wasmArena(): Arena {
+  arenaInstance ??= new Arena();
+  return arenaInstance;
+}
+
+const BYTES = { f32: 4, i32: 4, bool: 1 } as const;
+
+/** Where a kernel operand lives this run: a param (by index), a planned slot, an output. */
+type Loc = { kind: 'param' | 'slot' | 'output'; i: number };
+
+interface Step {
+  label: string;
+  origin: string | undefined;
+  out: Loc;
+  inputs: Loc[];
+  /** Runs the kernel given byte pointers (out first, then inputs, in the kernel's order). */
+  run: (ptrs: readonly number[]) => void;
+}
+
+/** A JS kernel run over views of the arena at the given pointers. */
+function jsStep(arena: Arena, k: Kernel): Step['run'] {
+  const fn: KernelFn = compileJsKernel(k).fn;
+  const outT = k.node.out.type;
+  const types = k.inputs.map((v) => v.type);
+  return (ptrs) => {
+    const out = arena.viewAt(outT.dtype, ptrs[0]!, numel(outT.shape));
+    const ins: Storage[] = types.map((t, i) => arena.viewAt(t.dtype, ptrs[i + 1]!, numel(t.shape)));
+    fn(out, ins);
+  };
+}
+
+/** The GEMM calls of a (batched, broadcast) matmul kernel. */
+function gemmSpecOf(k: Kernel): { spec: GemmSpec; calls: [number, number, number][] } {
+  const [a, b] = k.inputs as [Value, Value];
+  const out = k.node.out.type.shape;
+  const r = out.length;
+  const m = out[r - 2]!;
+  const n = out[r - 1]!;
+  const as = a.type.shape;
+  const kk = k.transA ? as[as.length - 2]! : as[as.length - 1]!;
+  const batch = out.slice(0, -2);
+  const ia = broadcastIndex(as.slice(0, -2), batch);
+  const ib = broadcastIndex(b.type.shape.slice(0, -2), batch);
+  const calls: [number, number, number][] = [];
+  for (let p = 0; p < numel(batch); p++) calls.push([(ia ? ia[p]! : p) * m * kk * 4, (ib ? ib[p]! : p) * kk * n * 4, p * m * n * 4]);
+  return { spec: { m, n, k: kk, transA: Boolean(k.transA), transB: Boolean(k.transB), accumulate: false }, calls };
+}
+
+/**
+ * A compiled graph on the wasm backend: every buffer in one shared memory, fused pointwise
+ * and reduction kernels and GEMMs as wasm SIMD in one module, the rest as JS over views.
+ */
+class WasmExecutable implements Executable {
+  private steps: Step[];
+  private readonly slots: number[];
+  private readonly staging: (number | null)[];
+  private readonly scratch: number;
+  private instance: WasmInstance | null = null;
+
+  constructor(
+    private readonly name: string,
+    private readonly schedule: Schedule,
+    private readonly arena: Arena,
+  ) {
+    const plan = planMemory(schedule);
+    const g = schedule.graph;
+    this.slots = plan.slots.map((s) => arena.alloc(Math.max(1, s.size) * BYTES[s.dtype]));
+    this.staging = g.params.map(() => null);
+    const paramIndex = new Map(g.params.map((p, i) => [p, i]));
+    const outputIndex = new Map<Value, number>();
+    g.outputs.forEach((v, i) => {
+      if (!outputIndex.has(v) && !paramIndex.has(v)) outputIndex.set(v, i);
+    });
+    const locOf = (v: Value): Loc => {
+      const p = paramIndex.get(v);
+      if (p !== undefined) return { kind: 'param', i: p };
+      const o = outputIndex.get(v);
+      if (o !== undefined) return { kind: 'output', i: o };
+      return { kind: 'slot', i: plan.slotOf.get(v)! };
+    };
+    const scratchBytes = Math.max(0, ...schedule.kernels.filter((k) => k.kind === 'matmul').map((k) => gemmScratchBytes(gemmSpecOf(k).spec)));
+    this.scratch = scratchBytes ? arena.alloc(scratchBytes) : 0;
+    this.steps = schedule.kernels.map((k) => ({
+      label: `${k.kind} ${k.node.op}${k.fused.length > 1 ? `+${k.fused.length - 1}` : ''} -> ${formatType(k.node.out.type)} [js]`,
+      origin: k.node.origin,
+      out: locOf(k.node.out),
+      inputs: k.inputs.map(locOf),
+      run: jsStep(arena, k),
+    }));
+    this.outputIndex = outputIndex;
+    this.paramIndex = paramIndex;
+    if (binaryen) this.upgrade(binaryen);
+    else void prepareWasm().then(() => binaryen && this.upgrade(binaryen));
+  }
+
+  private readonly outputIndex: Map<Value, number>;
+  private readonly paramIndex: Map<Value, number>;
+
+  /** Replaces the JS kernels that have a wasm form with wasm, in one module. */
+  private upgrade(bin: Binaryen): void {
+    const kernels = this.schedule.kernels;
+    const mod = newKernelModule(bin);
+    const wasmKinds = new Set(['pointwise', 'reduce', 'matmul']);
+    let bytes: Uint8Array;
+    try {
+      kernels.forEach((k, i) => {
+        if (!wasmKinds.has(k.kind)) return;
+        if (k.kind === 'matmul') {
+          if (k.node.out.type.dtype !== 'f32') return;
+          emitGemm(bin, mod, `k${i}`, gemmSpecOf(k).spec);
+        } else {
+          emitLoopNest(bin, mod, `k${i}`, lowerKernel(k), k.inputs.map((v) => v.type.dtype));
+        }
+      });
+      if (!mod.validate()) throw new CompileError(`wasm @${this.name}: binaryen rejected the generated module`);
+      bin.setOptimizeLevel(2);
+      bin.setShrinkLevel(0);
+      mod.optimize();
+      bytes = mod.emitBinary();
+    } finally {
+      mod.dispose();
+    }
+    const api = wasmApi();
+    const instance = new api.Instance(new api.Module(bytes), { env: { memory: this.arena.memory } });
+    this.instance = instance;
+    this.steps = this.steps.map((s, i) => {
+      const k = kernels[i]!;
+      const fn = instance.exports[`k${i}`] as ((...a: number[]) => void) | undefined;
+      if (!fn) return s;
+      const label = s.label.replace(' [js]', ' [wasm]');
+      if (k.kind !== 'matmul') return { ...s, label, run: (ptrs) => fn(...ptrs) };
+      const { spec, calls } = gemmSpecOf(k);
+      const scratch = this.scratch;
+      return {
+        ...s,
+        label,
+        run: (ptrs) => {
+          const [c, a, b] = ptrs as [number, number, number];
+          for (const [ao, bo, co] of calls) fn(a + ao, b + bo, c + co, 0, spec.m, scratch);
+        },
+      };
+    });
+    if (debug.level >= 1) console.error(`kiln: wasm @${this.name}: ${kernels.length} kernels, ${bytes.length} bytes of wasm`);
+  }
+
+  /** Whether the kernels run as wasm yet (false until binaryen has loaded). */
+  get usesWasm(): boolean {
+    return this.instance !== null;
+  }
+
+  run(args: readonly NDArray[]): NDArray[] {
+    const g = this.schedule.graph;
+    const arena = this.arena;
+    if (args.length !== g.params.length) throw new ArgumentError(`@${this.name}: expected ${g.params.length} arguments, got ${args.length}`);
+    const paramPtr = args.map((a, i) => {
+      const p = g.params[i]!;
+      if (!typesEqual(a, p.type)) throw new ArgumentError(`@${this.name}: argument ${i} must be ${formatType(p.type)}, got ${formatType(a)}`);
+      if (arena.owns(a.data)) return a.data.byteOffset;
+      // Not in the arena: copy into a staging block kept for this parameter.
+      const bytes = Math.max(1, a.data.length) * BYTES[a.dtype];
+      let ptr = this.staging[i];
+      if (ptr === null || ptr === undefined) this.staging[i] = ptr = arena.alloc(bytes);
+      arena.viewAt(a.dtype, ptr, a.data.length).set(a.data);
+      return ptr;
+    });
+    const outViews: (Storage | undefined)[] = g.outputs.map((v, i) => (this.outputIndex.get(v) === i ? arena.view(v.type.dtype, numel(v.type.shape)) : undefined));
+    const ptrOf = (l: Loc): number => (l.kind === 'param' ? paramPtr[l.i]! : l.kind === 'slot' ? this.slots[l.i]! : outViews[l.i]!.byteOffset);
+    const timing = profiler.enabled;
+    for (const s of this.steps) {
+      const ptrs = [ptrOf(s.out), ...s.inputs.map(ptrOf)];
+      const t0 = timing ? performance.now() : 0;
+      try {
+        s.run(ptrs);
+      } catch (e) {
+        throw inOp(e, s.origin);
+      }
+      if (timing) profiler.record(s.label, performance.now() - t0);
+    }
+    return g.outputs.map((v, i) => {
+      const p = this.paramIndex.get(v);
+      const data = p !== undefined ? args[p]!.data.slice() : outViews[this.outputIndex.get(v)!]!;
+      return { dtype: v.type.dtype, shape: v.type.shape, data };
+    });
+  }
+}
+
+/**
+ * The `wasm` backend: the js backend's compiler, with fused kernels and GEMMs emitted as
+ * WebAssembly SIMD (binaryen, loaded lazily) over one shared memory.
+ */
+export const wasmBackend: Backend = {
+  name: 'wasm',
+  compile(graph: Graph): Executable {
+    const schedule = fuse(runPasses(graph, pipelines.O2));
+    return new WasmExecutable(graph.name, schedule, wasmArena());
+  },
+  adopt(data: Storage): Storage {
+    const arena = wasmArena();
+    if (arena.owns(data)) return data;
+    const dtype = data instanceof Float32Array ? 'f32' : data instanceof Int32Array ? 'i32' : 'bool';
+    const v = arena.view(dtype, data.length);
+    v.set(data);
+    return v;
+  },
+};
