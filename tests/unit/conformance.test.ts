@@ -3,8 +3,9 @@
  * suite fails on any regression (`npm run conformance` prints the same with details).
  */
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendNames, getBackend, setBackend } from '../../src/runtime/backend.js';
+import { prepareWasm } from '../../src/runtime/wasm.js';
 import { loadCases, type OpCase } from '../conformance/cases.js';
 import { PATHS } from '../conformance/runner.js';
 
@@ -12,6 +13,8 @@ const cases = loadCases([join(resolve(import.meta.dirname, '..'), 'conformance/c
 
 const initial = getBackend().name;
 afterAll(() => void setBackend(initial));
+// The wasm backend runs JS kernels until binaryen has loaded: load it so wasm kernels are tested.
+beforeAll(() => prepareWasm());
 
 const combos = backendNames().flatMap((b) => Object.entries(PATHS).map(([p, fn]) => [`${b}/${p}`, b, fn] as const));
 

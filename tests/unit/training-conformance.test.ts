@@ -3,14 +3,17 @@
  * through the eager step and the compiled step, on every backend.
  */
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendNames, getBackend, setBackend } from '../../src/runtime/backend.js';
+import { prepareWasm } from '../../src/runtime/wasm.js';
 import { loadCases } from '../conformance/cases.js';
 import { runTraining, type TrainCase } from '../conformance/training.js';
 
 const cases = loadCases([join(resolve(import.meta.dirname, '..'), 'conformance/cases/training')]);
 const initial = getBackend().name;
 afterAll(() => void setBackend(initial));
+// The wasm backend runs JS kernels until binaryen has loaded: load it so wasm kernels are tested.
+beforeAll(() => prepareWasm());
 
 const combos = backendNames().flatMap((b) => (['eager', 'compiled'] as const).map((p) => [`${b}/${p}`, b, p] as const));
 
