@@ -15,6 +15,8 @@ import { planMemory } from '../passes/plan-memory.js';
 import { Arena } from './arena.js';
 import type { Backend, Executable } from './backend.js';
 import { debug } from './debug.js';
+import { structuralKey } from './cache.js';
+import { readCached, writeCached } from '../platform/disk-cache.js';
 import { profiler } from './profiler.js';
 
 type Binaryen = Awaited<ReturnType<typeof getBinaryen>>;
@@ -125,9 +127,14 @@ class WasmExecutable implements Executable {
     }));
     this.outputIndex = outputIndex;
     this.paramIndex = paramIndex;
-    if (binaryen) this.upgrade(binaryen);
+    this.cacheKey = `${structuralKey(schedule.graph)}`;
+    const cached = readCached(this.cacheKey);
+    if (cached) this.install(cached);
+    else if (binaryen) this.upgrade(binaryen);
     else void prepareWasm().then(() => binaryen && this.upgrade(binaryen));
   }
+
+  private readonly cacheKey: string;
 
   private readonly outputIndex: Map<Value, number>;
   private readonly paramIndex: Map<Value, number>;
@@ -156,6 +163,14 @@ class WasmExecutable implements Executable {
     } finally {
       mod.dispose();
     }
+    writeCached(this.cacheKey, bytes);
+    this.install(bytes);
+    if (debug.level >= 1) console.error(`kiln: wasm @${this.name}: ${kernels.length} kernels, ${bytes.length} bytes of wasm`);
+  }
+
+  /** Instantiates the module's bytes and switches the steps that have a wasm export to it. */
+  private install(bytes: Uint8Array): void {
+    const kernels = this.schedule.kernels;
     const api = wasmApi();
     const instance = new api.Instance(new api.Module(bytes), { env: { memory: this.arena.memory } });
     this.instance = instance;
@@ -176,7 +191,6 @@ class WasmExecutable implements Executable {
         },
       };
     });
-    if (debug.level >= 1) console.error(`kiln: wasm @${this.name}: ${kernels.length} kernels, ${bytes.length} bytes of wasm`);
   }
 
   /** Whether the kernels run as wasm yet (false until binaryen has loaded). */
