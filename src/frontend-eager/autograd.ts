@@ -251,12 +251,43 @@ function execute(
   rootNodes.forEach((n, i) => add(n, seeds[i]!));
 
   const touchedLeaves: Tensor[] = [];
-  const ready = rootNodes.filter((n, i) => !deps.has(n) && rootNodes.indexOf(n) === i);
+  // NOTE: a max-heap by sequence number: the most recent node first, like PyTorch.
+  const ready: GradNode[] = [];
+  const push = (n: GradNode): void => {
+    ready.push(n);
+    let i = ready.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (ready[parent]!.seq >= ready[i]!.seq) break;
+      [ready[parent], ready[i]] = [ready[i]!, ready[parent]!];
+      i = parent;
+    }
+  };
+  const pop = (): GradNode => {
+    const top = ready[0]!;
+    const last = ready.pop()!;
+    if (ready.length) {
+      ready[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < ready.length && ready[l]!.seq > ready[m]!.seq) m = l;
+        if (r < ready.length && ready[r]!.seq > ready[m]!.seq) m = r;
+        if (m === i) break;
+        [ready[m], ready[i]] = [ready[i]!, ready[m]!];
+        i = m;
+      }
+    }
+    return top;
+  };
+  rootNodes.forEach((n, i) => {
+    if (!deps.has(n) && rootNodes.indexOf(n) === i) push(n);
+  });
   const run = (): void => {
     while (ready.length) {
-      // NOTE: highest sequence number first, like PyTorch, so hooks fire in a stable order.
-      ready.sort((a, b) => a.seq - b.seq);
-      const node = ready.pop()!;
+      const node = pop();
       let grad = buffer.get(node);
       buffer.delete(node);
       if (grad) {
@@ -281,7 +312,7 @@ function execute(
         if (!next) continue;
         const left = deps.get(next)! - 1;
         deps.set(next, left);
-        if (left === 0) ready.push(next);
+        if (left === 0) push(next);
       }
     }
   };

@@ -26,6 +26,9 @@ export class LazyBuffer {
   origin: string | undefined;
   /** Cached structural signature (see `realize`). */
   sig: string | undefined;
+  /** The last realize walk that visited this buffer, and its position in it. */
+  walkEpoch = 0;
+  walkIndex = 0;
   /**
    * Long-lived state (the result of an in-place op: a parameter, a running statistic): the
    * next realize that computes it stores it, so later graphs start from it instead of
@@ -96,6 +99,8 @@ export class LazyBuffer {
 
 export const executableCache = new ExecutableCache();
 
+let walkEpoch = 0;
+
 /** State updated in place but not computed yet (see `keep`). Every realize computes it too. */
 const dirty = new Set<LazyBuffer>();
 
@@ -132,21 +137,33 @@ function attrText(v: unknown): string {
  * costs one pass over the pending nodes and no graph construction.
  */
 export function realize(targets: readonly LazyBuffer[]): void {
-  const pending = [...new Set(targets.filter((t) => !t.realized))];
-  const isTarget = new Set(pending);
+  const pending: LazyBuffer[] = [];
+  for (const t of targets) if (!t.realized && !pending.includes(t)) pending.push(t);
   if (pending.length === 0) return;
-  const index = new Map<LazyBuffer, number>();
+  if (dirty.size && !pending.some((t) => t.symbolic)) {
+    for (const d of dirty) if (!d.realized && !pending.includes(d)) pending.push(d);
+    dirty.clear();
+  }
+  // NOTE: a walk stamps each buffer with its epoch and index (no Map on the hot path).
+  const epoch = ++walkEpoch;
+  let count = 0;
   const params: LazyBuffer[] = [];
   const nodes: LazyBuffer[] = [];
   const keyParts: string[] = [];
-  // Iterative post-order DFS: inputs before users.
-  const stack: [LazyBuffer, boolean][] = pending.map((t) => [t, false]);
-  stack.reverse();
+  // Iterative post-order DFS: inputs before users. `expanded` marks the second visit.
+  const stack: LazyBuffer[] = [];
+  const expanded: boolean[] = [];
+  for (let i = pending.length - 1; i >= 0; i--) {
+    stack.push(pending[i]!);
+    expanded.push(false);
+  }
   while (stack.length) {
-    const [buf, expanded] = stack.pop()!;
-    if (index.has(buf)) continue;
+    const buf = stack.pop()!;
+    const second = expanded.pop()!;
+    if (buf.walkEpoch === epoch) continue;
     if (buf.realized) {
-      index.set(buf, index.size);
+      buf.walkEpoch = epoch;
+      buf.walkIndex = count++;
       params.push(buf);
       keyParts.push(`p${buf.type.dtype}${buf.type.shape.join('x')}`);
       continue;
@@ -154,22 +171,29 @@ export function realize(targets: readonly LazyBuffer[]): void {
     if (buf.isPlaceholder) {
       throw new ArgumentError(`realize: cannot compute the value of a traced argument (${formatType(buf.type)}) while tracing; values are only known when the compiled function runs`);
     }
-    if (!expanded) {
-      stack.push([buf, true]);
-      for (let i = buf.inputs.length - 1; i >= 0; i--) if (!index.has(buf.inputs[i]!)) stack.push([buf.inputs[i]!, false]);
+    if (!second) {
+      stack.push(buf);
+      expanded.push(true);
+      const ins = buf.inputs;
+      for (let i = ins.length - 1; i >= 0; i--) {
+        if (ins[i]!.walkEpoch !== epoch) {
+          stack.push(ins[i]!);
+          expanded.push(false);
+        }
+      }
       continue;
     }
-    index.set(buf, index.size);
+    buf.walkEpoch = epoch;
+    buf.walkIndex = count++;
     nodes.push(buf);
-    if (buf.keep && !isTarget.has(buf)) {
-      isTarget.add(buf);
-      pending.push(buf);
-    }
-    let ins = '';
-    for (const x of buf.inputs) ins += `${index.get(x)},`;
-    keyParts.push(`${signature(buf)}(${ins})`);
+    if (buf.keep && !pending.includes(buf)) pending.push(buf);
+    let key = signature(buf) + '(';
+    for (const x of buf.inputs) key += `${x.walkIndex},`;
+    keyParts.push(key);
   }
-  keyParts.push(`->${pending.map((t) => index.get(t)).join(',')}`);
+  let outKey = '->';
+  for (const t of pending) outKey += `${t.walkIndex},`;
+  keyParts.push(outKey);
   const backend = getBackend();
   const exe = executableCache.getByKey(backend, keyParts.join(';'), () => {
     // Cache miss: build the IR graph (params first, then nodes in walk order).
