@@ -2,7 +2,8 @@ import type { NDArray, Storage } from '../ir/ndarray.js';
 import { ops } from '../ir/ops/index.js';
 import type { Kernel } from '../ir/schedule.js';
 import { broadcastIndex } from '../ir/ndarray.js';
-import { numel } from '../ir/types.js';
+import { windowAttrs, windowOut } from '../ir/ops/conv.js';
+import { normalizeAxis, numel, stridesOf } from '../ir/types.js';
 import { type IExpr, toJs } from './index-expr.js';
 import { jsHelpers, jsTemplate } from './js-templates.js';
 import { type Cond, type LoopNest, lowerKernel, type SExpr } from './lower.js';
@@ -193,4 +194,174 @@ export function compileJsKernel(k: Kernel): JsKernel {
   const nest = lowerKernel(k);
   const source = loopNestSource(nest, k.inputs.length);
   return { fn: compileSource(source, k.inputs.length), source };
+}
+
+// ---- source for every kernel (standalone exports: `--emit js`, the ES module exporter) ----
+
+/**
+ * JS source of any scheduled kernel, in `loopNestSource`'s form: a function body that, run
+ * with `h` bound to `jsHelpers`, returns `function kernel(out, x0, x1, ...)`. Pointwise and
+ * reduce kernels are their loop nests; matmul and the opaque ops are written out with shapes
+ * baked in and compute what `compileJsKernel`'s kernels compute, in the same order.
+ * NOTE: out-of-range gather/scatter indices throw a RangeError (the source has no kiln classes).
+ */
+export function kernelSource(k: Kernel): string {
+  if (k.kind === 'pointwise' || k.kind === 'reduce') return loopNestSource(lowerKernel(k), k.inputs.length);
+  if (k.kind === 'matmul') return matmulSource(k);
+  const n = k.node;
+  const arg = (i: number): string => `x${k.inputs.indexOf(n.inputs[i]!)}`;
+  const args = ['out', ...k.inputs.map((_, i) => `x${i}`)].join(', ');
+  const body = opaqueBody(k, arg);
+  return [...body.setup, `return function kernel(${args}) {`, ...body.lines.map((l) => `  ${l}`), '};'].join('\n');
+}
+
+const intList = (xs: ArrayLike<number>): string => `[${Array.from(xs).join(', ')}]`;
+
+function matmulSource(k: Kernel): string {
+  const [a, b] = k.inputs as [Kernel['inputs'][number], Kernel['inputs'][number]];
+  const out = k.node.out.type.shape;
+  const r = out.length;
+  const M = out[r - 2]!;
+  const N = out[r - 1]!;
+  const as = a.type.shape;
+  const K = k.transA ? as[as.length - 2]! : as[as.length - 1]!;
+  const batch = out.slice(0, -2);
+  const ia = broadcastIndex(as.slice(0, -2), batch);
+  const ib = broadcastIndex(b.type.shape.slice(0, -2), batch);
+  const aRead = k.transA ? `ao + kk * ${M} + i` : `ao + i * ${K} + kk`;
+  const accumulate = k.transB
+    ? [`for (let j = 0; j < ${N}; j++) row[j] += av * x1[bo + j * ${K} + kk];`]
+    : [`const bb = bo + kk * ${N};`, `for (let j = 0; j < ${N}; j++) row[j] += av * x1[bb + j];`];
+  return [
+    ...(ia ? [`const ia = new Int32Array(${intList(ia)});`] : []),
+    ...(ib ? [`const ib = new Int32Array(${intList(ib)});`] : []),
+    `const row = new Float64Array(${N});`,
+    'return function kernel(out, x0, x1) {',
+    `  for (let p = 0; p < ${numel(batch)}; p++) {`,
+    `    const ao = ${ia ? 'ia[p]' : 'p'} * ${M * K};`,
+    `    const bo = ${ib ? 'ib[p]' : 'p'} * ${K * N};`,
+    `    const oo = p * ${M * N};`,
+    `    for (let i = 0; i < ${M}; i++) {`,
+    '      row.fill(0);',
+    `      for (let kk = 0; kk < ${K}; kk++) {`,
+    `        const av = x0[${aRead}];`,
+    '        if (av === 0) continue;',
+    ...accumulate.map((l) => `        ${l}`),
+    '      }',
+    `      for (let j = 0; j < ${N}; j++) out[oo + i * ${N} + j] = row[j];`,
+    '    }',
+    '  }',
+    '};',
+  ].join('\n');
+}
+
+/** Nested loops `d0, d1, ...` over `shape` around `body`. */
+function loops(shape: readonly number[], body: readonly string[]): string[] {
+  const lines: string[] = [];
+  shape.forEach((n, d) => lines.push(`${'  '.repeat(d)}for (let d${d} = 0; d${d} < ${n}; d${d}++) {`));
+  const pad = '  '.repeat(shape.length);
+  for (const l of body) lines.push(pad + l);
+  shape.forEach((_, d) => lines.push(`${'  '.repeat(shape.length - 1 - d)}}`));
+  return lines;
+}
+
+/** Σ d_i · strides_i over the loop variables, with `axisTerm` in place of dim `axis`. */
+function offset(strides: readonly number[], axis: number, axisTerm: string): string {
+  return strides.map((s, d) => (d === axis ? `${axisTerm} * ${s}` : `d${d} * ${s}`)).join(' + ') || '0';
+}
+
+/** A bounds-checked index read from `src` into `k` (negative indices count from the end). */
+function checkedIndex(op: string, src: string, size: number, axis: number): string[] {
+  return [
+    `let k = ${src};`,
+    `if (k < ${-size} || k >= ${size}) throw new RangeError('${op}: index ' + k + ' is out of bounds for dim ${axis} with size ${size}');`,
+    `if (k < 0) k += ${size};`,
+  ];
+}
+
+function opaqueBody(k: Kernel, arg: (i: number) => string): { setup: string[]; lines: string[] } {
+  const n = k.node;
+  const x = n.inputs[0]!.type;
+  const out = n.out.type;
+  switch (n.op) {
+    case 'gather': {
+      const index = n.inputs[1]!.type.shape;
+      const axis = normalizeAxis('gather', n.attrs.axis as number, x.shape.length);
+      const body = [...checkedIndex('gather', `${arg(1)}[i]`, x.shape[axis] ?? 1, axis), `out[i++] = ${arg(0)}[${offset(stridesOf(x.shape), axis, 'k')}];`];
+      return { setup: [], lines: ['let i = 0;', ...loops(index, body)] };
+    }
+    case 'scatter_add': {
+      const index = n.inputs[1]!.type.shape;
+      const axis = normalizeAxis('scatter_add', n.attrs.axis as number, x.shape.length);
+      const src = offset(stridesOf(n.inputs[2]!.type.shape), -1, '');
+      const body = [...checkedIndex('scatter_add', `${arg(1)}[i++]`, x.shape[axis] ?? 1, axis), `acc[${offset(stridesOf(x.shape), axis, 'k')}] += ${arg(2)}[${src}];`];
+      return {
+        setup: [`const acc = new Float64Array(${numel(out.shape)});`],
+        lines: [`acc.set(${arg(0)});`, 'let i = 0;', ...loops(index, body), 'out.set(acc);'],
+      };
+    }
+    case 'unfold':
+    case 'fold': {
+      const w = windowAttrs(n.op, n.attrs);
+      const [N, C, H, W] = (n.op === 'unfold' ? x.shape : out.shape) as [number, number, number, number];
+      const [oh, ow] = windowOut(n.op, x, [H, W], w);
+      const inside = `i >= 0 && i < ${H} && j >= 0 && j < ${W}`;
+      const visit = n.op === 'unfold' ? `out[col++] = ${inside} ? ${arg(0)}[base + i * ${W} + j] : 0;` : `if (${inside}) acc[base + i * ${W} + j] += ${arg(0)}[col]; col++;`;
+      const sweep = [
+        'let col = 0;',
+        `for (let nc = 0; nc < ${N * C}; nc++) {`,
+        `  const base = nc * ${H * W};`,
+        `  for (let ki = 0; ki < ${w.kernel[0]}; ki++) {`,
+        `    for (let kj = 0; kj < ${w.kernel[1]}; kj++) {`,
+        `      for (let oi = 0; oi < ${oh}; oi++) {`,
+        `        const i = oi * ${w.stride[0]} - ${w.padding[0]} + ki * ${w.dilation[0]};`,
+        `        for (let oj = 0; oj < ${ow}; oj++) {`,
+        `          const j = oj * ${w.stride[1]} - ${w.padding[1]} + kj * ${w.dilation[1]};`,
+        `          ${visit}`,
+        '        }',
+        '      }',
+        '    }',
+        '  }',
+        '}',
+      ];
+      if (n.op === 'unfold') return { setup: [], lines: sweep };
+      return { setup: [`const acc = new Float64Array(${numel(out.shape)});`], lines: ['acc.fill(0);', ...sweep, 'out.set(acc);'] };
+    }
+    case 'cumsum':
+    case 'argmax':
+    case 'argmin': {
+      const axis = normalizeAxis(n.op, n.attrs.axis as number, x.shape.length);
+      const len = x.shape[axis] ?? 1;
+      const inner = stridesOf(x.shape)[axis] ?? 1;
+      const outer = numel(x.shape.slice(0, axis));
+      const scan =
+        n.op === 'cumsum'
+          ? ['let acc = 0;', `for (let k = 0; k < ${len}; k++) {`, `  const j = base + k * ${inner};`, `  acc += ${arg(0)}[j];`, '  out[j] = acc;', '}']
+          : [
+              `let best = ${arg(0)}[base];`,
+              'let bestK = 0;',
+              `for (let k = 1; k < ${len}; k++) {`,
+              `  const v = ${arg(0)}[base + k * ${inner}];`,
+              `  if (best === best && (v !== v || v ${n.op === 'argmax' ? '>' : '<'} best)) {`,
+              '    best = v;',
+              '    bestK = k;',
+              '  }',
+              '}',
+              `out[o * ${inner} + i] = bestK;`,
+            ];
+      return {
+        setup: [],
+        lines: [
+          `for (let o = 0; o < ${outer}; o++) {`,
+          `  for (let i = 0; i < ${inner}; i++) {`,
+          `    const base = o * ${len * inner} + i;`,
+          ...scan.map((l) => `    ${l}`),
+          '  }',
+          '}',
+        ],
+      };
+    }
+    default:
+      throw new Error(`codegen-js: no kernel source for ${n.op}`);
+  }
 }
