@@ -1,12 +1,12 @@
 import type { NDArray, Storage } from '../ir/ndarray.js';
 import { ops } from '../ir/ops/index.js';
 import type { Kernel } from '../ir/schedule.js';
-import { broadcastIndex } from '../ir/ndarray.js';
 import { windowAttrs, windowOut } from '../ir/ops/conv.js';
 import { normalizeAxis, numel, stridesOf } from '../ir/types.js';
 import { type IExpr, toJs } from './index-expr.js';
 import { jsHelpers, jsTemplate } from './js-templates.js';
 import { type Cond, type LoopNest, lowerKernel, type SExpr } from './lower.js';
+import { matmulGeometry } from './matmul.js';
 
 /** A compiled kernel: writes `out` from `inputs` (typed arrays, in Kernel.inputs order). */
 export type KernelFn = (out: Storage, inputs: readonly Storage[]) => void;
@@ -138,24 +138,12 @@ function compileSource(src: string, nInputs: number): KernelFn {
 
 /** Batched matmul with transposes and broadcast batch dims, accumulating in float64. */
 function matmulKernel(k: Kernel): JsKernel {
-  const [a, b] = k.inputs as [typeof k.inputs[0], typeof k.inputs[0]];
-  const out = k.node.out.type.shape;
-  const r = out.length;
-  const M = out[r - 2]!;
-  const N = out[r - 1]!;
-  const as = a!.type.shape;
-  const K = k.transA ? as[as.length - 2]! : as[as.length - 1]!;
-  const batch = out.slice(0, -2);
-  const ia = broadcastIndex(as.slice(0, -2), batch);
-  const ib = broadcastIndex(b!.type.shape.slice(0, -2), batch);
-  const nb = numel(batch);
-  const tA = Boolean(k.transA);
-  const tB = Boolean(k.transB);
+  const { m: M, n: N, k: K, transA: tA, transB: tB, aOffset, bOffset } = matmulGeometry(k);
   const row = new Float64Array(N);
   const fn: KernelFn = (o, [A, B]) => {
-    for (let p = 0; p < nb; p++) {
-      const ao = (ia ? ia[p]! : p) * M * K;
-      const bo = (ib ? ib[p]! : p) * K * N;
+    for (let p = 0; p < aOffset.length; p++) {
+      const ao = aOffset[p]!;
+      const bo = bOffset[p]!;
       const oo = p * M * N;
       for (let i = 0; i < M; i++) {
         row.fill(0);
@@ -218,28 +206,19 @@ export function kernelSource(k: Kernel): string {
 const intList = (xs: ArrayLike<number>): string => `[${Array.from(xs).join(', ')}]`;
 
 function matmulSource(k: Kernel): string {
-  const [a, b] = k.inputs as [Kernel['inputs'][number], Kernel['inputs'][number]];
-  const out = k.node.out.type.shape;
-  const r = out.length;
-  const M = out[r - 2]!;
-  const N = out[r - 1]!;
-  const as = a.type.shape;
-  const K = k.transA ? as[as.length - 2]! : as[as.length - 1]!;
-  const batch = out.slice(0, -2);
-  const ia = broadcastIndex(as.slice(0, -2), batch);
-  const ib = broadcastIndex(b.type.shape.slice(0, -2), batch);
+  const { m: M, n: N, k: K, aOffset, bOffset } = matmulGeometry(k);
+  const batched = aOffset.length > 1 || aOffset[0] !== 0 || bOffset[0] !== 0;
   const aRead = k.transA ? `ao + kk * ${M} + i` : `ao + i * ${K} + kk`;
   const accumulate = k.transB
     ? [`for (let j = 0; j < ${N}; j++) row[j] += av * x1[bo + j * ${K} + kk];`]
     : [`const bb = bo + kk * ${N};`, `for (let j = 0; j < ${N}; j++) row[j] += av * x1[bb + j];`];
   return [
-    ...(ia ? [`const ia = new Int32Array(${intList(ia)});`] : []),
-    ...(ib ? [`const ib = new Int32Array(${intList(ib)});`] : []),
+    ...(batched ? [`const ia = new Int32Array(${intList(aOffset)});`, `const ib = new Int32Array(${intList(bOffset)});`] : []),
     `const row = new Float64Array(${N});`,
     'return function kernel(out, x0, x1) {',
-    `  for (let p = 0; p < ${numel(batch)}; p++) {`,
-    `    const ao = ${ia ? 'ia[p]' : 'p'} * ${M * K};`,
-    `    const bo = ${ib ? 'ib[p]' : 'p'} * ${K * N};`,
+    `  for (let p = 0; p < ${aOffset.length}; p++) {`,
+    `    const ao = ${batched ? 'ia[p]' : '0'};`,
+    `    const bo = ${batched ? 'ib[p]' : '0'};`,
     `    const oo = p * ${M * N};`,
     `    for (let i = 0; i < ${M}; i++) {`,
     '      row.fill(0);',

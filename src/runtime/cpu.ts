@@ -3,16 +3,16 @@ import { ArgumentError, inOp } from '../ir/errors.js';
 import type { Graph, Value } from '../ir/graph.js';
 import type { NDArray, Storage } from '../ir/ndarray.js';
 import { allocStorage } from '../ir/ndarray.js';
-import type { Schedule } from '../ir/schedule.js';
+import type { Kernel, Schedule } from '../ir/schedule.js';
 import { formatType, typesEqual } from '../ir/types.js';
 import { fuse } from '../passes/fuse.js';
 import { pipelines, runPasses } from '../passes/index.js';
-import { planMemory } from '../passes/plan-memory.js';
+import { type BufferPlan, planMemory } from '../passes/plan-memory.js';
 import type { Backend, Executable } from './backend.js';
 import { profiler } from './profiler.js';
 
 /** Where each kernel reads and writes: a param index, a planned slot, or an output index. */
-type Loc = { kind: 'param'; i: number } | { kind: 'slot'; i: number } | { kind: 'output'; i: number } | { kind: 'const'; i: number };
+export type Loc = { kind: 'param' | 'slot' | 'output'; i: number };
 
 interface Step {
   fn: KernelFn;
@@ -22,11 +22,11 @@ interface Step {
   origin: string | undefined;
 }
 
-/** Optimizes, fuses and plans a graph, then compiles every kernel with `compileKernel`. */
-export function buildExecutable(graph: Graph, compile: (s: Schedule, k: Schedule['kernels'][number]) => KernelFn): Executable {
-  const optimized = runPasses(graph, pipelines.O2);
-  const schedule = fuse(optimized);
-  const plan = planMemory(schedule);
+/**
+ * Where each value of a schedule lives at run time: params by index, graph outputs by output
+ * index (fresh arrays each run), everything else in a planned slot.
+ */
+export function kernelLocations(schedule: Schedule, plan: BufferPlan) {
   const g = schedule.graph;
   const paramIndex = new Map(g.params.map((p, i) => [p, i]));
   const outputIndex = new Map<Value, number>();
@@ -40,9 +40,26 @@ export function buildExecutable(graph: Graph, compile: (s: Schedule, k: Schedule
     if (o !== undefined) return { kind: 'output', i: o };
     return { kind: 'slot', i: plan.slotOf.get(v)! };
   };
+  return { paramIndex, outputIndex, locOf };
+}
+
+/** A kernel's name in profiles: kind, root op, fused count, result type. */
+export function kernelLabel(k: Kernel): string {
+  const fused = k.fused.length > 1 ? `+${k.fused.length - 1}` : '';
+  const gemm = k.transA || k.transB ? ` (${k.transA ? 'Aᵀ' : 'A'}·${k.transB ? 'Bᵀ' : 'B'})` : '';
+  return `${k.kind} ${k.node.op}${fused} -> ${formatType(k.node.out.type)}${gemm}`;
+}
+
+/** Optimizes, fuses and plans a graph, then compiles every kernel with `compileKernel`. */
+export function buildExecutable(graph: Graph, compile: (s: Schedule, k: Schedule['kernels'][number]) => KernelFn): Executable {
+  const optimized = runPasses(graph, pipelines.O2);
+  const schedule = fuse(optimized);
+  const plan = planMemory(schedule);
+  const g = schedule.graph;
+  const { paramIndex, outputIndex, locOf } = kernelLocations(schedule, plan);
   const steps: Step[] = schedule.kernels.map((k) => ({
     fn: compile(schedule, k),
-    label: `${k.kind} ${k.node.op}${k.fused.length > 1 ? `+${k.fused.length - 1}` : ''} -> ${formatType(k.node.out.type)}${k.transA || k.transB ? ` (${k.transA ? 'Aᵀ' : 'A'}·${k.transB ? 'Bᵀ' : 'B'})` : ''}`,
+    label: kernelLabel(k),
     out: locOf(k.node.out),
     inputs: k.inputs.map(locOf),
     origin: k.node.origin,

@@ -1,18 +1,19 @@
 import { compileJsKernel, type KernelFn } from '../codegen-js/js-kernel.js';
 import { lowerKernel } from '../codegen-js/lower.js';
+import { matmulGeometry } from '../codegen-js/matmul.js';
 import { emitGemm, gemmScratchBytes, type GemmSpec } from '../codegen-js/wasm-gemm.js';
 import { type WasmInstance, wasmApi } from '../codegen-js/wasm-js-api.js';
 import { emitLoopNest, getBinaryen, newKernelModule } from '../codegen-js/wasm-kernel.js';
 import { ArgumentError, CompileError, inOp } from '../ir/errors.js';
 import type { Graph, Value } from '../ir/graph.js';
 import type { NDArray, Storage } from '../ir/ndarray.js';
-import { broadcastIndex } from '../ir/ndarray.js';
 import type { Kernel, Schedule } from '../ir/schedule.js';
 import { formatType, numel, typesEqual } from '../ir/types.js';
 import { fuse } from '../passes/fuse.js';
 import { pipelines, runPasses } from '../passes/index.js';
 import { planMemory } from '../passes/plan-memory.js';
 import { Arena } from './arena.js';
+import { kernelLabel, kernelLocations, type Loc } from './cpu.js';
 import type { Backend, Executable } from './backend.js';
 import { debug } from './debug.js';
 import { structuralKey } from './cache.js';
@@ -43,8 +44,6 @@ export function wasmArena(): Arena {
 
 const BYTES = { f32: 4, i32: 4, bool: 1 } as const;
 
-/** Where a kernel operand lives this run: a param (by index), a planned slot, an output. */
-type Loc = { kind: 'param' | 'slot' | 'output'; i: number };
 
 interface Step {
   label: string;
@@ -67,21 +66,11 @@ function jsStep(arena: Arena, k: Kernel): Step['run'] {
   };
 }
 
-/** The GEMM calls of a (batched, broadcast) matmul kernel. */
+/** The GEMM shape of a matmul kernel and its per-batch byte offsets (A, B, C). */
 function gemmSpecOf(k: Kernel): { spec: GemmSpec; calls: [number, number, number][] } {
-  const [a, b] = k.inputs as [Value, Value];
-  const out = k.node.out.type.shape;
-  const r = out.length;
-  const m = out[r - 2]!;
-  const n = out[r - 1]!;
-  const as = a.type.shape;
-  const kk = k.transA ? as[as.length - 2]! : as[as.length - 1]!;
-  const batch = out.slice(0, -2);
-  const ia = broadcastIndex(as.slice(0, -2), batch);
-  const ib = broadcastIndex(b.type.shape.slice(0, -2), batch);
-  const calls: [number, number, number][] = [];
-  for (let p = 0; p < numel(batch); p++) calls.push([(ia ? ia[p]! : p) * m * kk * 4, (ib ? ib[p]! : p) * kk * n * 4, p * m * n * 4]);
-  return { spec: { m, n, k: kk, transA: Boolean(k.transA), transB: Boolean(k.transB), accumulate: false }, calls };
+  const g = matmulGeometry(k);
+  const calls = g.aOffset.map((ao, p): [number, number, number] => [ao * 4, g.bOffset[p]! * 4, p * g.m * g.n * 4]);
+  return { spec: { m: g.m, n: g.n, k: g.k, transA: g.transA, transB: g.transB, accumulate: false }, calls };
 }
 
 /**
@@ -104,22 +93,11 @@ class WasmExecutable implements Executable {
     const g = schedule.graph;
     this.slots = plan.slots.map((s) => arena.alloc(Math.max(1, s.size) * BYTES[s.dtype]));
     this.staging = g.params.map(() => null);
-    const paramIndex = new Map(g.params.map((p, i) => [p, i]));
-    const outputIndex = new Map<Value, number>();
-    g.outputs.forEach((v, i) => {
-      if (!outputIndex.has(v) && !paramIndex.has(v)) outputIndex.set(v, i);
-    });
-    const locOf = (v: Value): Loc => {
-      const p = paramIndex.get(v);
-      if (p !== undefined) return { kind: 'param', i: p };
-      const o = outputIndex.get(v);
-      if (o !== undefined) return { kind: 'output', i: o };
-      return { kind: 'slot', i: plan.slotOf.get(v)! };
-    };
+    const { paramIndex, outputIndex, locOf } = kernelLocations(schedule, plan);
     const scratchBytes = Math.max(0, ...schedule.kernels.filter((k) => k.kind === 'matmul').map((k) => gemmScratchBytes(gemmSpecOf(k).spec)));
     this.scratch = scratchBytes ? arena.alloc(scratchBytes) : 0;
     this.steps = schedule.kernels.map((k) => ({
-      label: `${k.kind} ${k.node.op}${k.fused.length > 1 ? `+${k.fused.length - 1}` : ''} -> ${formatType(k.node.out.type)} [js]`,
+      label: `${kernelLabel(k)} [js]`,
       origin: k.node.origin,
       out: locOf(k.node.out),
       inputs: k.inputs.map(locOf),
