@@ -1,28 +1,30 @@
 /**
  * Fused pointwise and reduction kernels (`LoopNest`, from `lower.ts`) → WebAssembly with
  * f32x4 SIMD, built with binaryen. The semantic reference is `js-kernel.ts`; this computes
- * the same values in float32.
+ * the same values in float32 (op templates: `wasm-templates.ts`; exp/tanh/...: `wasm-math.ts`).
  *
  * The stages, in order:
  * 1. `planLoopNest`: drop size-1 loops, collapse adjacent loops whose index expressions are
  *    all mergeable ([128,256] contiguous → one loop of 32768), and pick the loop to run four
  *    lanes at a time: the innermost loop, or for a reduction over leading axes the innermost
- *    output loop (column sums), whichever reads memory contiguously.
+ *    output loop (column sums), whichever reads memory contiguously. Loads along it are
+ *    contiguous (v128.load), broadcast (a scalar splatted once) or gathered lane by lane.
  * 2. `KernelGen`: loops with i32 index math; values that do not depend on the innermost loop
- *    are computed once before it (the preheader) and splatted; the vector loop is followed by a
- *    scalar remainder; reductions keep f32x4 partial accumulators in locals.
+ *    are computed once before it (the preheader); the vector loop is followed by a scalar
+ *    remainder, and cut into segments where pad/concat guards on it are known; reductions keep
+ *    f32x4 partial accumulators in locals, combined across lanes at the end.
  *
- * NOTE: guarded loads (pad, unslice, concat) run only inside `if`s on their guards, so no
- * kernel reads outside its buffers (wasm would trap); `select` picks only between values that
- * read no memory.
+ * NOTE: guarded loads (pad, unslice, concat) run only where their guards hold (an `if`, or a
+ * segment where the guard is known), so no kernel reads outside its buffers (wasm would trap);
+ * `select` picks only between values that read no memory.
  */
 import type binaryen from 'binaryen';
 import { ArgumentError, CompileError } from '../ir/errors.js';
 import type { DType } from '../ir/types.js';
 import { add, type Affine, type IExpr, key, loopVar, scale } from './index-expr.js';
-import type { Cond, LoopNest, SExpr } from './lower.js';
+import { type Cond, indexExprs, type LoopNest, type SExpr } from './lower.js';
 import { type Binaryen, type Expr, FnEmitter, type Module, type Operand, type Type } from './wasm-math.js';
-import { type WasmArg, type WasmTemplateFn, wasmTemplate } from './wasm-templates.js';
+import { applyTemplate, buildVector, castValue, extractLane, selectScalar, splat, valueType, type WasmArg } from './wasm-templates.js';
 
 /** The binaryen.js namespace (the default export of `binaryen`). */
 export type BinaryenModule = Binaryen;
@@ -32,6 +34,13 @@ export interface WasmKernelOptions {
   vectorize?: boolean;
   /** Keep v128 constants in locals set at entry (default true). */
   poolConstants?: boolean;
+  /**
+   * Add params `(begin, end)` after the inputs: the kernel then runs only iterations
+   * [begin, end) of its outermost loop (`KernelPlan.splitExtent` of them), so threads can share
+   * it (begin a multiple of 4 keeps vector accesses aligned). A kernel with nothing to split
+   * (`splitExtent` 0: a full reduction or a scalar) ignores them and must be called once.
+   */
+  split?: boolean;
 }
 
 // NOTE: loop-variable sets are bit masks; a nest has at most a tensor's rank of loops.
@@ -80,23 +89,17 @@ export function splitVar(e: IExpr, v: number): { coeff: number; rest: IExpr } | 
 
 // ---- stage 1: the plan --------------------------------------------------------------------
 
-type Reduce = LoopNest['reduce'];
-
 /** A loop nest after loop collapsing, with the loop chosen for f32x4 lanes. */
-export interface KernelPlan {
-  readonly extents: readonly number[];
-  readonly body: SExpr;
-  readonly out: IExpr;
-  readonly outDtype: DType;
-  readonly reduce: Reduce;
-  readonly outerLoops: number;
+export interface KernelPlan extends LoopNest {
   /** The loop run 4 lanes at a time, or null (scalar code). */
   readonly vectorLoop: number | null;
   /** Loads that are neither contiguous nor broadcast along the vector loop (read lane by lane). */
   readonly gathers: number;
+  /** Iterations of the outermost loop when it is an output loop (what `split` divides), else 0. */
+  readonly splitExtent: number;
 }
 
-function mapNest(nest: KernelPlanBase, f: (e: IExpr) => IExpr): KernelPlanBase {
+function mapNest(nest: LoopNest, f: (e: IExpr) => IExpr): LoopNest {
   const memo = new Map<SExpr, SExpr>();
   const cond = (c: Cond): Cond => ({ ...c, e: f(c.e) });
   const walk = (s: SExpr): SExpr => {
@@ -127,36 +130,14 @@ function mapNest(nest: KernelPlanBase, f: (e: IExpr) => IExpr): KernelPlanBase {
   return { ...nest, body: walk(nest.body), out: f(nest.out) };
 }
 
-type KernelPlanBase = Omit<KernelPlan, 'vectorLoop' | 'gathers'>;
-
-function allIExprs(nest: KernelPlanBase): IExpr[] {
-  const out: IExpr[] = [nest.out];
-  const seen = new Set<SExpr>();
-  const walk = (s: SExpr): void => {
-    if (seen.has(s)) return;
-    seen.add(s);
-    if (s.t === 'load' || s.t === 'index') out.push(s.index);
-    else if (s.t === 'op') s.args.forEach(walk);
-    else if (s.t === 'cast') walk(s.arg);
-    else if (s.t === 'select') {
-      s.conds.forEach((c) => out.push(c.e));
-      walk(s.a);
-      walk(s.b);
-    }
-  };
-  walk(nest.body);
-  return out;
-}
-
 /** Renumbers loop variables: `to(v)` is the new number, or null to substitute 0. */
-function renumber(nest: KernelPlanBase, to: (v: number) => number | null, coeff: (a: Affine, v: number) => number): KernelPlanBase {
+function renumber(nest: LoopNest, to: (v: number) => number | null): LoopNest {
   return mapNest(nest, (e) =>
     mapAffine(e, (a) => {
       const terms = new Map<number, number>();
-      for (const v of a.terms.keys()) {
+      for (const [v, c] of a.terms) {
         const nv = to(v);
-        const c = coeff(a, v);
-        if (nv !== null && c !== 0) terms.set(nv, (terms.get(nv) ?? 0) + c);
+        if (nv !== null) terms.set(nv, (terms.get(nv) ?? 0) + c);
       }
       return { t: 'aff', terms, c: a.c };
     }),
@@ -164,45 +145,37 @@ function renumber(nest: KernelPlanBase, to: (v: number) => number | null, coeff:
 }
 
 /** Drops size-1 loops and merges adjacent loops where every affine part allows it. */
-export function collapseLoops(nest: LoopNest): KernelPlanBase {
-  let cur: KernelPlanBase = {
-    extents: [...nest.extents],
-    body: nest.body,
-    out: nest.out,
-    outDtype: nest.outDtype,
-    reduce: nest.reduce,
-    outerLoops: nest.outerLoops,
-  };
+export function collapseLoops(nest: LoopNest): LoopNest {
+  let cur: LoopNest = nest;
   // Size-1 loops: the variable is always 0.
   for (let v = cur.extents.length - 1; v >= 0; v--) {
     if (cur.extents[v] !== 1) continue;
     const drop = v;
     cur = {
-      ...renumber(cur, (u) => (u === drop ? null : u > drop ? u - 1 : u), (a, u) => a.terms.get(u)!),
+      ...renumber(cur, (u) => (u === drop ? null : u > drop ? u - 1 : u)),
       extents: cur.extents.filter((_, i) => i !== drop),
       outerLoops: cur.outerLoops - (drop < cur.outerLoops ? 1 : 0),
     };
   }
-  // Adjacent loops d, d+1 of one group merge when coeff(d) = coeff(d+1)·extent(d+1) everywhere.
+  // Adjacent loops d, d+1 of one group merge when coeff(d) = coeff(d+1)·extent(d+1) everywhere:
+  // i_d·E + i_{d+1} then runs as one variable with coeff(d+1).
   for (let d = cur.extents.length - 2; d >= 0; d--) {
     const inner = cur.extents[d + 1]!;
     if (d < cur.outerLoops !== d + 1 < cur.outerLoops) continue;
-    const ok = allIExprs(cur).every((e) => {
-      let fine = true;
+    let mergeable = true;
+    for (const e of indexExprs(cur)) {
       forEachAffine(e, (a) => {
-        if ((a.terms.get(d) ?? 0) !== (a.terms.get(d + 1) ?? 0) * inner) fine = false;
+        if ((a.terms.get(d) ?? 0) !== (a.terms.get(d + 1) ?? 0) * inner) mergeable = false;
       });
-      return fine;
-    });
-    if (!ok) continue;
+    }
+    if (!mergeable) continue;
     const at = d;
+    const extents = cur.extents;
     cur = {
-      ...renumber(cur, (u) => (u === at ? null : u > at ? u - 1 : u), (a, u) => a.terms.get(u)!),
-      extents: cur.extents.flatMap((x, i) => (i === at ? [] : i === at + 1 ? [cur.extents[at]! * x] : [x])),
+      ...renumber(cur, (u) => (u === at ? null : u > at ? u - 1 : u)),
+      extents: extents.flatMap((x, i) => (i === at ? [] : i === at + 1 ? [extents[at]! * x] : [x])),
       outerLoops: cur.outerLoops - (at < cur.outerLoops ? 1 : 0),
     };
-    // The merged loop may merge again with the one before it.
-    d = Math.min(d + 1, cur.extents.length - 1);
   }
   return cur;
 }
@@ -225,15 +198,25 @@ function walkNodes(root: SExpr, f: (s: SExpr) => void): void {
   walk(root);
 }
 
+/**
+ * A guard `lo <= i_v + c < hi` on loop `v` alone: it holds on one static range of `v`, so the
+ * vector loop can be split into segments where it is known (pad, concat, unslice on that axis).
+ */
+function staticRange(c: Cond, v: number): { from: number; to: number } | null {
+  if (c.t !== 'range' || c.e.t !== 'aff' || c.e.terms.size !== 1 || c.e.terms.get(v) !== 1) return null;
+  return { from: c.lo - c.e.c, to: c.hi - c.e.c };
+}
+
 /** Gathers needed with `v` as the vector loop, or null where `v` cannot be vectorized. */
-function vectorCost(p: KernelPlanBase, v: number): number | null {
+function vectorCost(p: LoopNest, v: number, segments: boolean): number | null {
   if ((p.extents[v] ?? 0) < 4) return null;
   if (v < p.outerLoops && splitVar(p.out, v)?.coeff !== 1) return null;
   if (p.reduce && p.outDtype === 'bool') return null;
   let gathers = 0;
   let ok = true;
   walkNodes(p.body, (s) => {
-    if (s.t === 'select' && s.conds.some((c) => has(varsOf(c.e), v))) ok = false;
+    const guard = (c: Cond): boolean => has(varsOf(c.e), v) && !(segments && staticRange(c, v));
+    if (s.t === 'select' && s.conds.some(guard)) ok = false;
     if (s.t === 'op' && s.dtype === 'bool' && !BOOL_OPS.has(s.op)) ok = false;
     if (s.t === 'index' && s.dtype === 'bool') ok = false;
     if (s.t === 'load') {
@@ -254,11 +237,13 @@ export function planLoopNest(nest: LoopNest, options: WasmKernelOptions = {}): K
   let best: { v: number; gathers: number } | null = null;
   if (options.vectorize !== false) {
     for (const v of candidates) {
-      const g = vectorCost(p, v);
+      // NOTE: a `split` kernel's loop 0 has dynamic bounds, so it cannot be cut into static segments.
+      const g = vectorCost(p, v, !(options.split && v === 0));
       if (g !== null && (!best || g < best.gathers)) best = { v, gathers: g };
     }
   }
-  return { ...p, vectorLoop: best?.v ?? null, gathers: best?.gathers ?? 0 };
+  const splitExtent = p.outerLoops >= 1 ? p.extents[0]! : 0;
+  return { ...p, vectorLoop: best?.v ?? null, gathers: best?.gathers ?? 0, splitExtent };
 }
 
 // ---- stage 2: code ------------------------------------------------------------------------
@@ -291,10 +276,14 @@ class KernelGen {
   private path: PathStep[] = [];
   private pre: Preheader | null = null;
   private readonly vv: number | null;
+  /** Guards on the vector loop that are known in the segment being generated. */
+  private known = new Map<Cond, boolean>();
 
   constructor(
     private readonly e: FnEmitter,
     private readonly p: KernelPlan,
+    /** Param locals [begin, end) bounding loop 0 (`split` kernels), or null. */
+    private readonly range: readonly [number, number] | null,
   ) {
     this.mod = e.mod;
     this.bin = e.bin;
@@ -332,10 +321,6 @@ class KernelGen {
     return r;
   }
 
-  private type(dtype: DType, lanes: 1 | 4): Type {
-    return lanes === 4 ? this.bin.v128 : dtype === 'f32' ? this.bin.f32 : this.bin.i32;
-  }
-
   // ---- index math (i32) ----
 
   /** `e` in i32; `lane` substitutes the vector variable by `i_vv + lane` (gathers). */
@@ -363,16 +348,22 @@ class KernelGen {
   /** Byte address of element `e` of the buffer in param `ptr`; the part not on the innermost loop is hoisted. */
   private address(ptr: number, e: IExpr, size: number, lane?: number): Expr {
     const i = this.mod.i32;
-    const scaled = (x: Expr): Expr => (size === 1 ? x : i.shl(x, i.const(Math.log2(size))));
+    // Bytes: affine parts fold the element size into their coefficients.
+    const bytes = (x: IExpr): Expr => (x.t === 'aff' || size === 1 ? this.ix(scale(x, size), lane) : i.shl(this.ix(x, lane), i.const(Math.log2(size))));
+    const plus = (x: IExpr): Expr => (x.t === 'aff' && x.terms.size === 0 && x.c === 0 ? this.e.get(ptr) : i.add(this.e.get(ptr), bytes(x)));
     const pre = this.pre;
     const split = pre && lane === undefined ? splitVar(e, pre.loop) : null;
-    if (!pre || !split) return i.add(this.e.get(ptr), scaled(this.ix(e, lane)));
+    if (!pre || !split) return plus(e);
     const k = `base:${ptr}:${key(split.rest)}`;
     let base = pre.cache.get(k);
     if (!base) {
-      const b = this.e.local(this.bin.i32, 'base');
-      pre.stmts.push(this.e.set(b, i.add(this.e.get(ptr), scaled(this.ix(split.rest)))));
-      base = () => this.e.get(b);
+      const rest = split.rest;
+      if (rest.t === 'aff' && rest.terms.size === 0 && rest.c === 0) base = () => this.e.get(ptr);
+      else {
+        const b = this.e.local(this.bin.i32, 'base');
+        pre.stmts.push(this.e.set(b, plus(rest)));
+        base = () => this.e.get(b);
+      }
       pre.cache.set(k, base);
     }
     if (split.coeff === 0) return base();
@@ -414,7 +405,7 @@ class KernelGen {
     const k = `${this.ids.get(s)}:${lanes}`;
     const hit = this.lookup(k);
     if (hit) return hit;
-    const r = uniform ? this.e.let(this.bin.v128, this.splat(this.gen(s, 1)(), s.dtype), 'splat') : this.compute(s, lanes);
+    const r = uniform ? this.e.let(this.bin.v128, splat(this.e, this.gen(s, 1)(), s.dtype), 'splat') : this.compute(s, lanes);
     this.scopes[this.scopes.length - 1]!.set(k, r);
     return r;
   }
@@ -432,13 +423,13 @@ class KernelGen {
     try {
       this.e.into(pre.stmts, () => {
         const value = (): Operand =>
-          uniform ? this.e.let(this.bin.v128, this.splat(this.gen(s, 1)(), s.dtype), 'splat') : this.gen(s, lanes);
+          uniform ? this.e.let(this.bin.v128, splat(this.e, this.gen(s, 1)(), s.dtype), 'splat') : this.gen(s, lanes);
         if (path.length === 0) {
           this.scopes = [pre.scope];
           r = value();
           return;
         }
-        const local = this.e.local(this.type(s.dtype, lanes), 'guarded');
+        const local = this.e.local(valueType(this.bin, s.dtype, lanes), 'guarded');
         const i = this.mod.i32;
         const cond = path
           .map((p) => (p.side === 'a' ? this.condExpr(p.conds) : i.eqz(this.condExpr(p.conds))))
@@ -467,13 +458,6 @@ class KernelGen {
     return () => e.i32x4(v | 0);
   }
 
-  private splat(x: Expr, dtype: DType): Expr {
-    const { mod } = this;
-    if (dtype === 'f32') return mod.f32x4.splat(x);
-    if (dtype === 'i32') return mod.i32x4.splat(x);
-    return mod.i32x4.ne(mod.i32x4.splat(x), this.e.i32x4(0));
-  }
-
   private compute(s: SExpr, lanes: 1 | 4): Operand {
     switch (s.t) {
       case 'load':
@@ -486,52 +470,15 @@ class KernelGen {
           dtype: a.dtype,
           ...(a.t === 'const' ? { value: a.value } : {}),
         }));
-        const t = wasmTemplate(s.op);
-        const value = this.apply(lanes === 4 ? t.vector : t.scalar, t.scalar, args, s.dtype, lanes);
-        return this.e.let(this.type(s.dtype, lanes), value, s.op);
+        return this.e.let(valueType(this.bin, s.dtype, lanes), applyTemplate(this.e, s.op, args, s.dtype, lanes), s.op);
       }
       case 'cast':
-        return this.cast(s.arg.dtype, s.dtype, this.gen(s.arg, lanes), lanes);
+        return castValue(this.e, s.arg.dtype, s.dtype, this.gen(s.arg, lanes), lanes);
       case 'select':
         return this.select(s, lanes);
       case 'const':
         return this.constant(s, lanes);
     }
-  }
-
-  private apply(fn: WasmTemplateFn, scalar: WasmTemplateFn, args: readonly WasmArg[], dtype: DType, lanes: 1 | 4): Expr {
-    const e = this.e;
-    return fn({ e, args, dtype, lanewise: () => this.lanewise(scalar, args, dtype, lanes) });
-  }
-
-  /** A vector op done one lane at a time with its scalar template. */
-  private lanewise(scalar: WasmTemplateFn, args: readonly WasmArg[], dtype: DType, lanes: 1 | 4): Expr {
-    if (lanes === 1) throw new Error('codegen-wasm: lanewise() outside a vector loop');
-    const { mod, e } = this;
-    const results: Operand[] = [];
-    for (let lane = 0; lane < 4; lane++) {
-      const largs = args.map((a) => ({ ...a, get: e.let(this.type(a.dtype, 1), this.extract(a.get(), a.dtype, lane), 'lane') }));
-      const unsupported = (): Expr => {
-        throw new Error('codegen-wasm: nested lanewise()');
-      };
-      results.push(e.let(this.type(dtype, 1), scalar({ e, args: largs, dtype, lanewise: unsupported }), 'lane'));
-    }
-    return this.build(results, dtype);
-  }
-
-  private extract(v: Expr, dtype: DType, lane: number): Expr {
-    const { mod } = this;
-    if (dtype === 'f32') return mod.f32x4.extract_lane(v, lane);
-    const x = mod.i32x4.extract_lane(v, lane);
-    return dtype === 'bool' ? mod.i32.and(x, mod.i32.const(1)) : x;
-  }
-
-  private build(lanes: readonly Operand[], dtype: DType): Expr {
-    const { mod } = this;
-    const ops = dtype === 'f32' ? mod.f32x4 : mod.i32x4;
-    let v = ops.splat(lanes[0]!());
-    for (let j = 1; j < 4; j++) v = ops.replace_lane(v, j, lanes[j]!());
-    return dtype === 'bool' ? mod.i32x4.ne(v, this.e.i32x4(0)) : v;
   }
 
   private load(s: SExpr & { t: 'load' }, lanes: 1 | 4): Operand {
@@ -540,7 +487,7 @@ class KernelGen {
     const size = sizeOf(s.dtype);
     const scalarLoad = (addr: Expr): Expr =>
       s.dtype === 'f32' ? mod.f32.load(0, 4, addr) : s.dtype === 'i32' ? mod.i32.load(0, 4, addr) : mod.i32.load8_u(0, 1, addr);
-    if (lanes === 1) return e.let(this.type(s.dtype, 1), scalarLoad(this.address(ptr, s.index, size)), `x${s.input}`);
+    if (lanes === 1) return e.let(valueType(this.bin, s.dtype, 1), scalarLoad(this.address(ptr, s.index, size)), `x${s.input}`);
     const split = splitVar(s.index, this.vv!);
     if (split?.coeff === 1) {
       const addr = this.address(ptr, s.index, size);
@@ -554,19 +501,19 @@ class KernelGen {
       const a0 = e.let(this.bin.i32, this.address(ptr, s.index, size), 'gather');
       for (let j = 0; j < 4; j++) {
         const addr = j === 0 ? a0() : mod.i32.add(a0(), mod.i32.const(j * split.coeff * size));
-        lanesOut.push(e.let(this.type(s.dtype, 1), scalarLoad(addr), 'lane'));
+        lanesOut.push(e.let(valueType(this.bin, s.dtype, 1), scalarLoad(addr), 'lane'));
       }
     } else {
-      for (let j = 0; j < 4; j++) lanesOut.push(e.let(this.type(s.dtype, 1), scalarLoad(this.address(ptr, s.index, size, j)), 'lane'));
+      for (let j = 0; j < 4; j++) lanesOut.push(e.let(valueType(this.bin, s.dtype, 1), scalarLoad(this.address(ptr, s.index, size, j)), 'lane'));
     }
-    return e.let(this.bin.v128, this.build(lanesOut, s.dtype), `x${s.input}`);
+    return e.let(this.bin.v128, buildVector(this.e, lanesOut, s.dtype), `x${s.input}`);
   }
 
   private index(s: SExpr & { t: 'index' }, lanes: 1 | 4): Operand {
     const { mod, e } = this;
     if (lanes === 1) {
       const v = this.ix(s.index);
-      return e.let(this.type(s.dtype, 1), s.dtype === 'f32' ? mod.f32.convert_s.i32(v) : v, 'index');
+      return e.let(valueType(this.bin, s.dtype, 1), s.dtype === 'f32' ? mod.f32.convert_s.i32(v) : v, 'index');
     }
     const split = splitVar(s.index, this.vv!);
     let v: Expr;
@@ -576,46 +523,16 @@ class KernelGen {
     } else {
       const parts: Operand[] = [];
       for (let j = 0; j < 4; j++) parts.push(e.let(this.bin.i32, this.ix(s.index, j), 'lane'));
-      v = this.build(parts, 'i32');
+      v = buildVector(this.e, parts, 'i32');
     }
     return e.let(this.bin.v128, s.dtype === 'f32' ? mod.f32x4.convert_i32x4_s(v) : v, 'index');
   }
 
-  /** `cast`: float → int truncates and wraps like `Math.trunc(x) | 0`; → bool is `x !== 0`. */
-  private cast(from: DType, to: DType, x: Operand, lanes: 1 | 4): Operand {
-    if (from === to) return x;
-    const { mod, e, bin } = this;
-    const toInt32 = (v: Expr): Expr => {
-      const t = e.let(bin.f32, v, 'f');
-      const wrapped = mod.i32.wrap(mod.i64.trunc_s_sat.f32(t()));
-      return mod.select(mod.f32.lt(mod.f32.abs(t()), mod.f32.const(2 ** 63)), wrapped, mod.i32.const(0));
-    };
-    let r: Expr;
-    if (lanes === 1) {
-      if (to === 'f32') r = mod.f32.convert_s.i32(x());
-      else if (to === 'i32') r = from === 'f32' ? toInt32(x()) : x();
-      else r = from === 'f32' ? mod.f32.ne(x(), mod.f32.const(0)) : mod.i32.ne(x(), mod.i32.const(0));
-      return e.let(this.type(to, 1), r, 'cast');
-    }
-    if (to === 'f32') r = from === 'i32' ? mod.f32x4.convert_i32x4_s(x()) : mod.v128.and(x(), e.f32x4(1));
-    else if (to === 'bool') r = from === 'f32' ? mod.f32x4.ne(x(), e.f32x4(0)) : mod.i32x4.ne(x(), e.i32x4(0));
-    else if (from === 'bool') r = mod.i32x4.neg(x());
-    else {
-      // Lanes beyond ±2^31 wrap like ToInt32, which trunc_sat does not: redo those lane by lane.
-      const big = mod.f32x4.ge(mod.f32x4.abs(x()), e.f32x4(2 ** 31));
-      const fast = e.let(bin.v128, mod.i32x4.trunc_sat_f32x4_s(x()), 'cast');
-      const slow = (): Expr => {
-        const parts: Operand[] = [];
-        for (let j = 0; j < 4; j++) parts.push(e.let(bin.i32, toInt32(mod.f32x4.extract_lane(x(), j)), 'lane'));
-        return this.build(parts, 'i32');
-      };
-      return e.ifElse(mod.v128.any_true(big), bin.v128, slow, fast, 'cast');
-    }
-    return e.let(bin.v128, r, 'cast');
-  }
-
   private select(s: SExpr & { t: 'select' }, lanes: 1 | 4): Operand {
     const { mod, e } = this;
+    const known = s.conds.map((c) => this.known.get(c));
+    if (known.some((k) => k === false)) return this.gen(s.b, lanes);
+    if (known.every((k) => k === true)) return this.gen(s.a, lanes);
     const id = this.ids.get(s)!;
     const vars = s.conds.reduce((m, c) => union(m, varsOf(c.e)), 0);
     const pre = this.pre;
@@ -631,11 +548,11 @@ class KernelGen {
       }
       cond = hit;
     } else cond = e.let(this.bin.i32, this.condExpr(s.conds), 'guard');
-    const type = this.type(s.dtype, lanes);
+    const type = valueType(this.bin, s.dtype, lanes);
     if (!this.readsMemory(s.a) && !this.readsMemory(s.b)) {
       const a = this.gen(s.a, lanes);
       const b = this.gen(s.b, lanes);
-      return e.let(type, mod.select(cond(), a(), b()), 'select');
+      return e.let(type, lanes === 4 ? mod.select(cond(), a(), b()) : selectScalar(e, cond, a, b, s.dtype), 'select');
     }
     // A guarded load runs only where its guard holds.
     const branch = (side: 'a' | 'b') => (): Expr => {
@@ -653,6 +570,7 @@ class KernelGen {
 
   // ---- loops ----
 
+  /** `for (i_d = from; i_d < to; i_d += step)`, `to - from` a multiple of `step`. */
   private loop(d: number, from: number, to: number, step: number, body: () => void): void {
     if (from >= to) return;
     const { mod, e } = this;
@@ -668,7 +586,9 @@ class KernelGen {
   /** Loops `from..to-1` in order around `body`. */
   private nest(from: number, to: number, body: () => void): void {
     if (from >= to) return body();
-    this.loop(from, 0, this.p.extents[from]!, 1, () => this.nest(from + 1, to, body));
+    const inner = (): void => this.nest(from + 1, to, body);
+    if (this.range && from === 0) return this.rangedLoop(null, inner);
+    this.loop(from, 0, this.p.extents[from]!, 1, inner);
   }
 
   /** Runs `fn` (which emits the innermost loop `loop`) with a preheader placed before it. */
@@ -685,13 +605,50 @@ class KernelGen {
     this.e.emit(...pre.stmts, ...stmts);
   }
 
-  /** The loop over `d` split into a 4-lane part and a scalar remainder (or all scalar). */
+  /**
+   * The loop over `d` in 4-lane steps and a scalar remainder (or all scalar); cut first into
+   * segments where every guard on the vector loop is known, so none is tested inside.
+   */
   private vectorAndRemainder(d: number, vector: () => void, scalar: () => void): void {
+    if (this.range && d === 0) return this.rangedLoop(this.vv === d ? vector : null, scalar);
     const n = this.p.extents[d]!;
     if (this.vv !== d) return this.loop(d, 0, n, 1, scalar);
-    const n4 = n - (n % 4);
-    this.loop(d, 0, n4, 4, vector);
-    this.loop(d, n4, n, 1, scalar);
+    const guards: [Cond, { from: number; to: number }][] = [];
+    walkNodes(this.p.body, (s) => {
+      if (s.t !== 'select') return;
+      for (const c of s.conds) {
+        const r = has(varsOf(c.e), d) ? staticRange(c, d) : null;
+        if (r) guards.push([c, r]);
+      }
+    });
+    const clamp = (x: number): number => Math.max(0, Math.min(n, x));
+    const cuts = [...new Set([0, n, ...guards.flatMap(([, r]) => [clamp(r.from), clamp(r.to)])])].sort((a, b) => a - b);
+    for (let k = 0; k + 1 < cuts.length; k++) {
+      const [from, to] = [cuts[k]!, cuts[k + 1]!];
+      this.known = new Map(guards.map(([c, r]) => [c, from >= r.from && from < r.to]));
+      const mid = from + (to - from) - ((to - from) % 4);
+      this.loop(d, from, mid, 4, vector);
+      this.loop(d, mid, to, 1, scalar);
+    }
+    this.known = new Map();
+  }
+
+  /** Loop 0 over [begin, end) from the params: 4-lane steps while 4 fit, then single ones. */
+  private rangedLoop(vector: (() => void) | null, scalar: () => void): void {
+    const { mod, e } = this;
+    const i = this.iv[0]!;
+    const [begin, end] = this.range!;
+    const i32 = mod.i32;
+    e.emit(e.set(i, e.get(begin)));
+    const part = (step: number, body: () => void): void => {
+      const fits = (): Expr => (step === 1 ? i32.lt_s(e.get(i), e.get(end)) : i32.le_s(i32.add(e.get(i), i32.const(step)), e.get(end)));
+      const label = e.label('L');
+      const stmts = e.capture(body);
+      stmts.push(e.set(i, i32.add(e.get(i), i32.const(step))), mod.br(label, fits()));
+      e.emit(mod.if(fits(), mod.loop(label, mod.block(null, stmts))));
+    };
+    if (vector) part(4, vector);
+    part(1, scalar);
   }
 
   /** The body's value for one loop iteration (fresh scopes: each loop body is its own code). */
@@ -719,7 +676,7 @@ class KernelGen {
 
   // ---- reductions ----
 
-  private reduceOp(): NonNullable<Reduce> {
+  private reduceOp(): NonNullable<LoopNest['reduce']> {
     return this.p.reduce!;
   }
 
@@ -751,7 +708,7 @@ class KernelGen {
 
   /** Combines the four lanes of a vector accumulator: (l0 ⊕ l1) ⊕ (l2 ⊕ l3). */
   private horizontal(v: Operand): Expr {
-    const ext = (j: number): Expr => this.extract(v(), this.p.outDtype, j);
+    const ext = (j: number): Expr => extractLane(this.e, v(), this.p.outDtype, j);
     return this.combine(this.combine(ext(0), ext(1), 1), this.combine(ext(2), ext(3), 1), 1);
   }
 
@@ -797,7 +754,7 @@ class KernelGen {
     const { e, bin } = this;
     const n = this.p.extents.length;
     const k = this.p.outerLoops;
-    const scalarType = this.type(this.p.outDtype, 1);
+    const scalarType = valueType(this.bin, this.p.outDtype, 1);
     this.nest(0, k, () => {
       const acc = e.local(scalarType, 'acc');
       e.emit(e.set(acc, this.init(1)));
@@ -835,7 +792,7 @@ class KernelGen {
           this.store(e.get(acc), 4);
         },
         () => {
-          const acc = e.local(this.type(this.p.outDtype, 1), 'acc');
+          const acc = e.local(valueType(this.bin, this.p.outDtype, 1), 'acc');
           e.emit(e.set(acc, this.init(1)));
           reduced(acc, 1);
           this.store(e.get(acc), 1);
@@ -875,24 +832,23 @@ export function emitLoopNest(
   inputDtypes: DType[],
   options: WasmKernelOptions = {},
 ): void {
+  walkNodes(nest.body, (s) => {
+    if (s.t !== 'load') return;
+    if (s.input >= inputDtypes.length) {
+      throw new ArgumentError(`emitLoopNest(${name}): the body reads input ${s.input} but ${inputDtypes.length} input dtypes were given`);
+    }
+    if (inputDtypes[s.input] !== s.dtype) {
+      throw new ArgumentError(`emitLoopNest(${name}): input ${s.input} is loaded as ${s.dtype} but declared ${inputDtypes[s.input]}`);
+    }
+  });
   const plan = planLoopNest(nest, options);
-  const maxInput = maxLoadInput(nest.body);
-  if (maxInput >= inputDtypes.length) {
-    throw new ArgumentError(`emitLoopNest(${name}): the body reads input ${maxInput} but ${inputDtypes.length} input dtypes were given`);
-  }
-  const params = [['out', binaryen.i32] as const, ...inputDtypes.map((_, i) => [`x${i}`, binaryen.i32] as const)];
+  const params: [string, number][] = [['out', binaryen.i32], ...inputDtypes.map((_, i): [string, number] => [`x${i}`, binaryen.i32])];
+  if (options.split) params.push(['begin', binaryen.i32], ['end', binaryen.i32]);
   const e = new FnEmitter(binaryen, mod, params, options.poolConstants ?? true);
-  new KernelGen(e, plan).emit();
+  const range = options.split && plan.splitExtent > 0 ? ([params.length - 2, params.length - 1] as const) : null;
+  new KernelGen(e, plan, range).emit();
   e.finish(name, binaryen.none);
   mod.addFunctionExport(name, name);
-}
-
-function maxLoadInput(body: SExpr): number {
-  let m = -1;
-  walkNodes(body, (s) => {
-    if (s.t === 'load') m = Math.max(m, s.input);
-  });
-  return m;
 }
 
 // ---- modules ------------------------------------------------------------------------------

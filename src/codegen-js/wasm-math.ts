@@ -176,9 +176,33 @@ function horner(e: FnEmitter, t: Operand, coeffs: readonly number[]): Expr {
   return acc;
 }
 
+/**
+ * The same polynomial by second-order Horner: pairs c₂ₖ + c₂ₖ₊₁·t combined by Horner in t².
+ * One more multiply, half the dependency chain: these loops are latency-bound.
+ */
+function horner2(e: FnEmitter, t: Operand, t2: Operand, coeffs: readonly number[]): Expr {
+  const f = e.mod.f32x4;
+  const low = [...coeffs].reverse();
+  const pair = (k: number): Expr =>
+    k + 1 < low.length ? f.add(f.mul(e.f32x4(low[k + 1]!), t()), e.f32x4(low[k]!)) : e.f32x4(low[k]!);
+  const top = Math.floor((low.length - 1) / 2) * 2;
+  let acc = pair(top);
+  for (let k = top - 2; k >= 0; k -= 2) acc = f.add(f.mul(acc, t2()), pair(k));
+  return acc;
+}
+
 const SIGN = -0x80000000;
 const MAGIC = 12582912; // 1.5·2^23: x + MAGIC rounds x to an integer kept in the low mantissa bits
 const MAGIC_BITS = 0x4b400000;
+
+/** |x| and -x on f32x4 as one bitwise op with a pooled mask (V8 rebuilds f32x4.abs/neg's mask each time). */
+export function absV(e: FnEmitter, x: Expr): Expr {
+  return e.mod.v128.and(x, e.i32x4(0x7fffffff));
+}
+
+export function negV(e: FnEmitter, x: Expr): Expr {
+  return e.mod.v128.xor(x, e.i32x4(SIGN));
+}
 
 /** Adds a helper function once per module (by name) and returns its name. */
 export function ensureFunction(e: { bin: Binaryen; mod: Module }, name: string, build: () => void): string {
@@ -207,7 +231,8 @@ export function expV(e: FnEmitter, x: Operand): Expr {
   const t = e.let(bin.v128, f.add(f.mul(xc(), e.f32x4(LOG2E)), e.f32x4(MAGIC)), 'et');
   const n = e.let(bin.v128, f.sub(t(), e.f32x4(MAGIC)), 'en');
   const r = e.let(bin.v128, f.sub(f.sub(xc(), f.mul(n(), e.f32x4(LN2_C1))), f.mul(n(), e.f32x4(LN2_C2))), 'er');
-  const y = f.add(f.add(f.mul(horner(e, r, EXP_P), f.mul(r(), r())), r()), e.f32x4(1));
+  const r2 = e.let(bin.v128, f.mul(r(), r()), 'er2');
+  const y = f.add(f.mul(horner2(e, r, r2, EXP_P), r2()), f.add(r(), e.f32x4(1)));
   const ni = e.let(bin.v128, i.sub(t(), e.i32x4(MAGIC_BITS)), 'eni');
   const n1 = e.let(bin.v128, i.shr_s(ni(), mod.i32.const(1)), 'en1');
   const pow2 = (k: Expr): Expr => i.shl(i.add(k, e.i32x4(127)), mod.i32.const(23));
@@ -235,7 +260,7 @@ export function logV(e: FnEmitter, x: Operand): Expr {
   const k = e.let(bin.v128, f.convert_i32x4_s(i.add(k0, lowM())), 'lk');
   const z = e.let(bin.v128, f.add(f.sub(m(), e.f32x4(1)), v.and(m(), lowM())), 'lz');
   const z2 = e.let(bin.v128, f.mul(z(), z()), 'lz2');
-  let y = f.mul(f.mul(horner(e, z, LOG_P), z()), z2());
+  let y = f.mul(f.mul(horner2(e, z, z2, LOG_P), z()), z2());
   y = f.add(y, f.mul(k(), e.f32x4(LN2_C2)));
   y = f.sub(y, f.mul(z2(), e.f32x4(0.5)));
   let r = f.add(f.add(z(), y), f.mul(k(), e.f32x4(LN2_C1)));
@@ -248,21 +273,25 @@ export function logV(e: FnEmitter, x: Operand): Expr {
 // ---- tanh / sigmoid ---------------------------------------------------------------------
 
 // tanh(x) ≈ x·P(x²)/Q(x²) on [0, 9], a [9/8] rational fitted for relative error (2e-8 exact;
-// ≤ 3.5e-7 in f32 arithmetic); beyond ±9, float32 tanh is ±1 (±9·fl(1/9) rounds to exactly ±1).
-const TANH_P = [1.3354036296026547e-8, 2.0608623327719687e-5, 0.003495559823791194, 0.13381001701923262, 0.9999999795084146];
-const TANH_Q = [7.776300342738473e-7, 0.0003285588819621024, 0.025876874148279543, 0.4671431730249757, 1];
+// ≤ 3.9e-7 as evaluated below in f32). Evaluated at the clamp, ±9, it rounds to exactly ±1
+// (checked in the tests), and float32 tanh is ±1 beyond 9 anyway.
+const TANH_P = [1.3354335161262918e-8, 2.0608852491552437e-5, 0.0034955743573896387, 0.13381014124456625, 0.9999999794955188];
+const TANH_Q = [7.776426567932572e-7, 0.00032856121619654607, 0.025876930037724455, 0.46714329725521897, 1];
 const TANH_CLAMP = 9;
 
-/** tanh x (rational approximation; NaN, ±0 exact, exactly ±1 from |x| ≥ 9 on). */
+/**
+ * tanh x: clamp to ±9, the rational with both polynomials by second-order Horner (a short
+ * dependency chain), clamp to ±1: 24 SIMD instructions; ±0, ±inf and NaN exact.
+ * NOTE: exactly ±1 when saturated, so 1 + tanh(x) is 0 for large negative x (gelu's tail).
+ */
 export function tanhV(e: FnEmitter, x: Operand): Expr {
   const { mod, bin } = e;
   const f = mod.f32x4;
   const xc = e.let(bin.v128, f.pmax(f.pmin(x(), e.f32x4(TANH_CLAMP)), e.f32x4(-TANH_CLAMP)), 'thx');
   const t = e.let(bin.v128, f.mul(xc(), xc()), 'tht');
-  const r = f.div(f.mul(xc(), horner(e, t, TANH_P)), horner(e, t, TANH_Q));
-  // NOTE: saturate exactly, so 1 + tanh(x) is 0 for large negative x (gelu's tail), as in f64.
-  const saturated = f.eq(t(), e.f32x4(TANH_CLAMP * TANH_CLAMP));
-  return mod.v128.bitselect(f.mul(xc(), e.f32x4(1 / TANH_CLAMP)), r, saturated);
+  const t2 = e.let(bin.v128, f.mul(t(), t()), 'tht2');
+  const r = f.div(f.mul(xc(), horner2(e, t, t2, TANH_P)), horner2(e, t, t2, TANH_Q));
+  return f.pmax(f.pmin(r, e.f32x4(1)), e.f32x4(-1));
 }
 
 /** 1 / (1 + e^-x), from e^-|x| so nothing overflows: x < 0 gives e^x / (1 + e^x). */
@@ -294,11 +323,13 @@ export function erfV(e: FnEmitter, x: Operand): Expr {
   const { mod, bin } = e;
   const f = mod.f32x4;
   const v = mod.v128;
-  const z = e.let(bin.v128, f.abs(x()), 'efz');
+  const z = e.let(bin.v128, absV(e, x()), 'efz');
   const x2 = e.let(bin.v128, f.mul(x(), x()), 'efx2');
-  const small = e.let(bin.v128, f.mul(x(), horner(e, x2, ERF_SMALL)), 'efs');
+  const x4 = e.let(bin.v128, f.mul(x2(), x2()), 'efx4');
+  const small = e.let(bin.v128, f.mul(x(), horner2(e, x2, x4, ERF_SMALL)), 'efs');
   const t = e.let(bin.v128, f.div(e.f32x4(1), f.add(e.f32x4(1), f.mul(z(), e.f32x4(0.5)))), 'eft');
-  const arg = e.let(bin.v128, f.sub(horner(e, t, ERFC_P), f.mul(z(), z())), 'efa');
+  const t2 = e.let(bin.v128, f.mul(t(), t()), 'eft2');
+  const arg = e.let(bin.v128, f.sub(horner2(e, t, t2, ERFC_P), f.mul(z(), z())), 'efa');
   const erfc = f.mul(t(), expV(e, arg));
   const big = v.or(f.sub(e.f32x4(1), erfc), v.and(x(), e.i32x4(SIGN)));
   return v.bitselect(small(), big, f.lt(z(), e.f32x4(0.5)));
@@ -310,9 +341,10 @@ const EXPM1_SMALL = [1 / 40320, 1 / 5040, 1 / 720, 1 / 120, 1 / 24, 1 / 6, 1 / 2
 export function expm1V(e: FnEmitter, x: Operand): Expr {
   const { mod, bin } = e;
   const f = mod.f32x4;
-  const small = e.let(bin.v128, f.mul(x(), horner(e, x, EXPM1_SMALL)), 'emsmall');
+  const x2 = e.let(bin.v128, f.mul(x(), x()), 'emx2');
+  const small = e.let(bin.v128, f.mul(x(), horner2(e, x, x2, EXPM1_SMALL)), 'emsmall');
   const big = f.sub(expV(e, x), e.f32x4(1));
-  return mod.v128.bitselect(small(), big, f.lt(f.abs(x()), e.f32x4(0.5)));
+  return mod.v128.bitselect(small(), big, f.lt(absV(e, x()), e.f32x4(0.5)));
 }
 
 /** ln(1 + x) as log(u)·x/(u - 1), u = 1 + x (Goldberg's correction for the rounding of u). */
@@ -345,7 +377,7 @@ export function sinCosV(e: FnEmitter, x: Operand, cos: boolean): Expr {
   const f = mod.f32x4;
   const i = mod.i32x4;
   const v = mod.v128;
-  const ax = e.let(bin.v128, f.abs(x()), 'scx');
+  const ax = e.let(bin.v128, absV(e, x()), 'scx');
   const t = e.let(bin.v128, f.add(f.mul(ax(), e.f32x4(2 / Math.PI)), e.f32x4(MAGIC)), 'sct');
   const qf = e.let(bin.v128, f.sub(t(), e.f32x4(MAGIC)), 'scq');
   let q: Expr = i.sub(t(), e.i32x4(MAGIC_BITS));

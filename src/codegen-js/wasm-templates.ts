@@ -10,12 +10,16 @@
 import type { OpName } from '../ir/ops/index.js';
 import type { DType } from '../ir/types.js';
 import {
+  absV,
+  type Binaryen,
   ensureIntPow,
   ensurePow,
   ensureVectorMathFn,
   type Expr,
   type FnEmitter,
+  negV,
   type Operand,
+  type Type,
   vectorMath,
   type VectorMathName,
 } from './wasm-math.js';
@@ -131,6 +135,20 @@ function powByProducts(c: OpContext, k: number, lanes: 1 | 4): Expr | null {
   return lanes === 4 ? mod.f32x4.div(one(), p) : mod.f32.div(one(), p);
 }
 
+/**
+ * `cond ? a : b` on scalars. NOTE: V8 compiles an f32 `select` to a branch (mispredicted half
+ * the time on data like relu's), and binaryen turns a select of the i32 bits back into one;
+ * a masked blend of the bits is branch-free: b ^ ((a ^ b) & -(cond != 0)).
+ */
+export function selectScalar(e: FnEmitter, cond: Operand, a: Operand, b: Operand, dtype: DType): Expr {
+  const { mod } = e;
+  if (dtype !== 'f32') return mod.select(cond(), a(), b());
+  const i = mod.i32;
+  const bits = e.let(e.bin.i32, i.reinterpret(b()), 'bits');
+  const mask = i.sub(i.const(0), i.ne(cond(), i.const(0)));
+  return mod.f32.reinterpret(i.xor(bits(), i.and(i.xor(i.reinterpret(a()), bits()), mask)));
+}
+
 const NOT_ELEMENTWISE = 'not elementwise: its own kernel' as const;
 
 /** One template per elementwise op; other ops say why they have none (checked by tsc). */
@@ -139,7 +157,7 @@ export const wasmTemplates = {
   iota: NOT_ELEMENTWISE,
   neg: {
     scalar: (c) => (c.dtype === 'f32' ? c.e.mod.f32.neg(arg(c, 0)) : c.e.mod.i32.sub(c.e.mod.i32.const(0), arg(c, 0))),
-    vector: (c) => (c.dtype === 'f32' ? c.e.mod.f32x4.neg(arg(c, 0)) : c.e.mod.i32x4.neg(arg(c, 0))),
+    vector: (c) => (c.dtype === 'f32' ? negV(c.e, arg(c, 0)) : c.e.mod.i32x4.neg(arg(c, 0))),
   },
   abs: {
     scalar: (c) => {
@@ -148,7 +166,7 @@ export const wasmTemplates = {
       // NOTE: |INT_MIN| wraps to INT_MIN, as storing Math.abs into an Int32Array does.
       return mod.select(mod.i32.lt_s(arg(c, 0), mod.i32.const(0)), mod.i32.sub(mod.i32.const(0), arg(c, 0)), arg(c, 0));
     },
-    vector: (c) => (c.dtype === 'f32' ? c.e.mod.f32x4.abs(arg(c, 0)) : c.e.mod.i32x4.abs(arg(c, 0))),
+    vector: (c) => (c.dtype === 'f32' ? absV(c.e, arg(c, 0)) : c.e.mod.i32x4.abs(arg(c, 0))),
   },
   sign: {
     // Math.sign: ±1, and x itself for ±0 and NaN.
@@ -248,7 +266,7 @@ export const wasmTemplates = {
     vector: (c) => c.e.mod.v128.or(arg(c, 0), arg(c, 1)),
   },
   where: {
-    scalar: (c) => c.e.mod.select(arg(c, 0), arg(c, 1), arg(c, 2)),
+    scalar: (c) => selectScalar(c.e, c.args[0]!.get, c.args[1]!.get, c.args[2]!.get, c.dtype),
     vector: (c) => c.e.mod.v128.bitselect(arg(c, 1), arg(c, 2), arg(c, 0)),
   },
   cast: NOT_ELEMENTWISE,
@@ -278,4 +296,95 @@ export function wasmTemplate(op: OpName): WasmTemplate {
   const t: WasmTemplate | typeof NOT_ELEMENTWISE = wasmTemplates[op];
   if (typeof t === 'string') throw new Error(`codegen-wasm: ${op} is ${t}`);
   return t;
+}
+
+// ---- value representations ------------------------------------------------------------------
+
+export type Lanes = 1 | 4;
+
+/** The wasm type of a value: f32 or i32 scalars, v128 vectors. */
+export function valueType(bin: Binaryen, dtype: DType, lanes: Lanes): Type {
+  return lanes === 4 ? bin.v128 : dtype === 'f32' ? bin.f32 : bin.i32;
+}
+
+/** A scalar broadcast to 4 lanes (a bool becomes a lane mask). */
+export function splat(e: FnEmitter, x: Expr, dtype: DType): Expr {
+  const { mod } = e;
+  if (dtype === 'f32') return mod.f32x4.splat(x);
+  if (dtype === 'i32') return mod.i32x4.splat(x);
+  return mod.i32x4.ne(mod.i32x4.splat(x), e.i32x4(0));
+}
+
+/** Lane `lane` of a vector as a scalar (a bool mask lane becomes 0/1). */
+export function extractLane(e: FnEmitter, v: Expr, dtype: DType, lane: number): Expr {
+  const { mod } = e;
+  if (dtype === 'f32') return mod.f32x4.extract_lane(v, lane);
+  const x = mod.i32x4.extract_lane(v, lane);
+  return dtype === 'bool' ? mod.i32.and(x, mod.i32.const(1)) : x;
+}
+
+/** A vector from 4 scalars. */
+export function buildVector(e: FnEmitter, lanes: readonly Operand[], dtype: DType): Expr {
+  const { mod } = e;
+  const ops = dtype === 'f32' ? mod.f32x4 : mod.i32x4;
+  let v = ops.splat(lanes[0]!());
+  for (let j = 1; j < 4; j++) v = ops.replace_lane(v, j, lanes[j]!());
+  return dtype === 'bool' ? mod.i32x4.ne(v, e.i32x4(0)) : v;
+}
+
+/** Op `op` on `args` with 1 or 4 lanes. */
+export function applyTemplate(e: FnEmitter, op: OpName, args: readonly WasmArg[], dtype: DType, lanes: Lanes): Expr {
+  const t = wasmTemplate(op);
+  if (lanes === 1) return t.scalar({ e, args, dtype, lanewise: () => notInVector(op) });
+  return t.vector({ e, args, dtype, lanewise: () => lanewise(e, t.scalar, args, dtype) });
+}
+
+function notInVector(op: string): never {
+  throw new Error(`codegen-wasm: ${op}: lanewise() outside a vector loop`);
+}
+
+/** A vector op done one lane at a time with its scalar template. */
+function lanewise(e: FnEmitter, scalar: WasmTemplateFn, args: readonly WasmArg[], dtype: DType): Expr {
+  const results: Operand[] = [];
+  for (let lane = 0; lane < 4; lane++) {
+    const largs = args.map((a) => ({ ...a, get: e.let(valueType(e.bin, a.dtype, 1), extractLane(e, a.get(), a.dtype, lane), 'lane') }));
+    results.push(e.let(valueType(e.bin, dtype, 1), scalar({ e, args: largs, dtype, lanewise: () => notInVector('lanewise') }), 'lane'));
+  }
+  return buildVector(e, results, dtype);
+}
+
+/** `Math.trunc(x) | 0` for an f32: wraps modulo 2^32 like ToInt32 (0 for NaN and ±inf). */
+function toInt32(e: FnEmitter, v: Expr): Expr {
+  const { mod, bin } = e;
+  const t = e.let(bin.f32, v, 'f');
+  const wrapped = mod.i32.wrap(mod.i64.trunc_s_sat.f32(t()));
+  return mod.select(mod.f32.lt(mod.f32.abs(t()), mod.f32.const(2 ** 63)), wrapped, mod.i32.const(0));
+}
+
+/** `cast`: float → int truncates and wraps like `Math.trunc(x) | 0`; → bool is `x !== 0`. */
+export function castValue(e: FnEmitter, from: DType, to: DType, x: Operand, lanes: Lanes): Operand {
+  if (from === to) return x;
+  const { mod, bin } = e;
+  let r: Expr;
+  if (lanes === 1) {
+    if (to === 'f32') r = mod.f32.convert_s.i32(x());
+    else if (to === 'i32') r = from === 'f32' ? toInt32(e, x()) : x();
+    else r = from === 'f32' ? mod.f32.ne(x(), mod.f32.const(0)) : mod.i32.ne(x(), mod.i32.const(0));
+    return e.let(valueType(bin, to, 1), r, 'cast');
+  }
+  if (to === 'f32') r = from === 'i32' ? mod.f32x4.convert_i32x4_s(x()) : mod.v128.and(x(), e.f32x4(1));
+  else if (to === 'bool') r = from === 'f32' ? mod.f32x4.ne(x(), e.f32x4(0)) : mod.i32x4.ne(x(), e.i32x4(0));
+  else if (from === 'bool') r = mod.i32x4.neg(x());
+  else {
+    // Lanes beyond ±2^31 wrap like ToInt32, which trunc_sat does not: redo those lane by lane.
+    const big = mod.f32x4.ge(absV(e, x()), e.f32x4(2 ** 31));
+    const fast = e.let(bin.v128, mod.i32x4.trunc_sat_f32x4_s(x()), 'cast');
+    const slow = (): Expr => {
+      const parts: Operand[] = [];
+      for (let j = 0; j < 4; j++) parts.push(e.let(bin.i32, toInt32(e, mod.f32x4.extract_lane(x(), j)), 'lane'));
+      return buildVector(e, parts, 'i32');
+    };
+    return e.ifElse(mod.v128.any_true(big), bin.v128, slow, fast, 'cast');
+  }
+  return e.let(bin.v128, r, 'cast');
 }
