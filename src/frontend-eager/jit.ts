@@ -51,8 +51,6 @@ export function jit<R extends Tensor | Tensor[]>(fn: (...args: Tensor[]) => R): 
     lastGraph = entry.graph;
     const bufs = [...args.map((a) => a._buf), ...entry.consts];
     realize(bufs);
-    const backend = getBackend();
-    if (backend.adopt) for (const b of bufs) if (!b.base) b.data = backend.adopt(b.data!);
     const outs = entry.exe.run(bufs.map((b) => ({ dtype: b.type.dtype, shape: b.type.shape, data: b.data! })));
     const tensors = outs.map((o) => new Tensor(LazyBuffer.fromData({ dtype: o.dtype, shape: [...o.shape] }, o.data)));
     return (entry.single ? tensors[0]! : tensors) as R;

@@ -205,7 +205,6 @@ export function realize(targets: readonly LazyBuffer[]): void {
     }
     return b.build(pending.map((t) => env.get(t)!));
   });
-  if (backend.adopt) for (const p of params) if (!p.base) p.data = backend.adopt(p.data!);
   const outs = exe.run(params.map((p) => ({ dtype: p.type.dtype, shape: p.type.shape, data: p.data! })));
   pending.forEach((t, i) => {
     t.data = outs[i]!.data;

@@ -1,6 +1,6 @@
 import { ArgumentError } from '../ir/errors.js';
 import type { Graph } from '../ir/graph.js';
-import type { NDArray, Storage } from '../ir/ndarray.js';
+import type { NDArray } from '../ir/ndarray.js';
 import { jsBackend } from './cpu.js';
 import { interpBackend } from './interp.js';
 import { wasmBackend } from './wasm.js';
@@ -17,11 +17,6 @@ export interface Executable {
 export interface Backend {
   readonly name: string;
   compile(graph: Graph): Executable;
-  /**
-   * Moves an array into the backend's own memory (once), so later runs read it in place;
-   * callers replace their copy with the result. Absent: arrays are used where they are.
-   */
-  adopt?(data: Storage): Storage;
 }
 
 const registry = new Map<string, () => Backend>([

@@ -81,6 +81,10 @@ class WasmExecutable implements Executable {
   private steps: Step[];
   private readonly slots: number[];
   private readonly staging: (number | null)[];
+  /** The array each staging block last received (skip the copy when it comes again). */
+  private readonly stagedFrom: (Storage | undefined)[];
+  /** An arena block per graph output, copied out at the end of a run. */
+  private readonly outputs: number[];
   private readonly scratch: number;
   private instance: WasmInstance | null = null;
 
@@ -93,6 +97,8 @@ class WasmExecutable implements Executable {
     const g = schedule.graph;
     this.slots = plan.slots.map((s) => arena.alloc(Math.max(1, s.size) * BYTES[s.dtype]));
     this.staging = g.params.map(() => null);
+    this.stagedFrom = g.params.map(() => undefined);
+    this.outputs = g.outputs.map((v) => arena.alloc(Math.max(1, numel(v.type.shape)) * BYTES[v.type.dtype]));
     const { paramIndex, outputIndex, locOf } = kernelLocations(schedule, plan);
     const scratchBytes = Math.max(0, ...schedule.kernels.filter((k) => k.kind === 'matmul').map((k) => gemmScratchBytes(gemmSpecOf(k).spec)));
     this.scratch = scratchBytes ? arena.alloc(scratchBytes) : 0;
@@ -183,16 +189,19 @@ class WasmExecutable implements Executable {
     const paramPtr = args.map((a, i) => {
       const p = g.params[i]!;
       if (!typesEqual(a, p.type)) throw new ArgumentError(`@${this.name}: argument ${i} must be ${formatType(p.type)}, got ${formatType(a)}`);
-      if (arena.owns(a.data)) return a.data.byteOffset;
-      // Not in the arena: copy into a staging block kept for this parameter.
-      const bytes = Math.max(1, a.data.length) * BYTES[a.dtype];
       let ptr = this.staging[i];
-      if (ptr === null || ptr === undefined) this.staging[i] = ptr = arena.alloc(bytes);
-      arena.viewAt(a.dtype, ptr, a.data.length).set(a.data);
+      if (ptr === null || ptr === undefined) this.staging[i] = ptr = arena.alloc(Math.max(1, a.data.length) * BYTES[a.dtype]);
+      // NOTE: computed arrays are never written again (in-place ops rebind), so an argument
+      // that is the same array as last run (a weight) is already staged.
+      if (this.stagedFrom[i] !== a.data) {
+        arena.viewAt(a.dtype, ptr, a.data.length).set(a.data);
+        // NOTE: a plain reference (one array per argument): a WeakRef would keep every
+        // array alive until the synchronous job ends, i.e. for a whole training loop.
+        this.stagedFrom[i] = a.data;
+      }
       return ptr;
     });
-    const outViews: (Storage | undefined)[] = g.outputs.map((v, i) => (this.outputIndex.get(v) === i ? arena.view(v.type.dtype, numel(v.type.shape)) : undefined));
-    const ptrOf = (l: Loc): number => (l.kind === 'param' ? paramPtr[l.i]! : l.kind === 'slot' ? this.slots[l.i]! : outViews[l.i]!.byteOffset);
+    const ptrOf = (l: Loc): number => (l.kind === 'param' ? paramPtr[l.i]! : l.kind === 'slot' ? this.slots[l.i]! : this.outputs[l.i]!);
     const timing = profiler.enabled;
     for (const s of this.steps) {
       const ptrs = [ptrOf(s.out), ...s.inputs.map(ptrOf)];
@@ -204,9 +213,11 @@ class WasmExecutable implements Executable {
       }
       if (timing) profiler.record(s.label, performance.now() - t0);
     }
+    // Results leave the arena as ordinary arrays, so the garbage collector owns them.
     return g.outputs.map((v, i) => {
       const p = this.paramIndex.get(v);
-      const data = p !== undefined ? args[p]!.data.slice() : outViews[this.outputIndex.get(v)!]!;
+      const n = numel(v.type.shape);
+      const data = p !== undefined ? args[p]!.data.slice() : arena.viewAt(v.type.dtype, this.outputs[this.outputIndex.get(v)!]!, n).slice();
       return { dtype: v.type.dtype, shape: v.type.shape, data };
     });
   }
@@ -221,13 +232,5 @@ export const wasmBackend: Backend = {
   compile(graph: Graph): Executable {
     const schedule = fuse(runPasses(graph, pipelines.O2));
     return new WasmExecutable(graph.name, schedule, wasmArena());
-  },
-  adopt(data: Storage): Storage {
-    const arena = wasmArena();
-    if (arena.owns(data)) return data;
-    const dtype = data instanceof Float32Array ? 'f32' : data instanceof Int32Array ? 'i32' : 'bool';
-    const v = arena.view(dtype, data.length);
-    v.set(data);
-    return v;
   },
 };
