@@ -4,6 +4,7 @@ import type { NDArray } from '../ir/ndarray.js';
 import { jsBackend } from './cpu.js';
 import { interpBackend } from './interp.js';
 import { wasmBackend } from './wasm.js';
+import { gpuUnavailableReason, openGpuBackend } from './gpu.js';
 
 /** A compiled graph: call it with one array per parameter, get one array per output. */
 export interface Executable {
@@ -23,7 +24,11 @@ const registry = new Map<string, () => Backend>([
   ['interp', () => interpBackend],
   ['js', () => jsBackend],
   ['wasm', () => wasmBackend],
+  ['gpu', openGpuBackend],
 ]);
+
+/** Why a registered backend cannot run here (null: it can). Only the gpu backend has needs. */
+const unavailable = new Map<string, () => string | null>([['gpu', gpuUnavailableReason]]);
 let current: Backend | null = null;
 
 /** Makes another backend selectable by name (`setBackend`, `KILN_BACKEND`). */
@@ -33,6 +38,11 @@ export function registerBackend(name: string, make: () => Backend): void {
 
 export function backendNames(): string[] {
   return [...registry.keys()];
+}
+
+/** The backends that can run on this machine (the gpu backend needs GL and an X display). */
+export function availableBackendNames(): string[] {
+  return backendNames().filter((b) => (unavailable.get(b)?.() ?? null) === null);
 }
 
 function envBackend(): string | undefined {

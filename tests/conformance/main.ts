@@ -3,7 +3,7 @@
  * Runs every PyTorch reference case under DIR through every execution path, prints each
  * failure with the case, the path and the first mismatch, and ends with `N passed, N failed`.
  */
-import { backendNames, setBackend } from '../../src/runtime/backend.js';
+import { availableBackendNames, backendNames, setBackend } from '../../src/runtime/backend.js';
 import { prepareWasm } from '../../src/runtime/wasm.js';
 import { type CaseFile, loadCases, type OpCase } from './cases.js';
 import { PATHS } from './runner.js';
@@ -12,14 +12,14 @@ import { runTraining, type TrainCase } from './training.js';
 async function main(argv: string[]): Promise<number> {
   const dirs: string[] = [];
   let paths = Object.keys(PATHS);
-  let backends = backendNames();
+  let backends = availableBackendNames();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--path') paths = argv[++i]!.split(',');
     else if (a === '--backend') backends = argv[++i]!.split(',');
     else if (a === '-h' || a === '--help') {
       console.log('usage: npm run conformance -- [--path eager,compiled] [--backend NAME,...] DIR...');
-      console.log(`backends: ${backendNames().join(', ')} (default: all); paths: ${Object.keys(PATHS).join(', ')} (default: all)`);
+      console.log(`backends: ${backendNames().join(', ')} (default: all that can run here: ${availableBackendNames().join(', ')}); paths: ${Object.keys(PATHS).join(', ')} (default: all)`);
       return 0;
     } else dirs.push(a);
   }

@@ -4,7 +4,8 @@
  */
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backendNames, getBackend, setBackend } from '../../src/runtime/backend.js';
+import { availableBackendNames, getBackend, setBackend } from '../../src/runtime/backend.js';
+import { gpuUnavailableReason } from '../../src/runtime/gpu.js';
 import { prepareWasm } from '../../src/runtime/wasm.js';
 import { loadCases, type OpCase } from '../conformance/cases.js';
 import { PATHS } from '../conformance/runner.js';
@@ -16,7 +17,11 @@ afterAll(() => void setBackend(initial));
 // The wasm backend runs JS kernels until binaryen has loaded: load it so wasm kernels are tested.
 beforeAll(() => prepareWasm());
 
-const combos = backendNames().flatMap((b) => Object.entries(PATHS).map(([p, fn]) => [`${b}/${p}`, b, fn] as const));
+// Every backend that can run here; with KILN_REQUIRE_GPU=1 (CI, under xvfb) the gpu one must.
+if (process.env.KILN_REQUIRE_GPU === '1') {
+  it('has a working gpu backend', () => expect(gpuUnavailableReason()).toBeNull());
+}
+const combos = availableBackendNames().flatMap((b) => Object.entries(PATHS).map(([p, fn]) => [`${b}/${p}`, b, fn] as const));
 
 describe.each(combos)('conformance (%s)', (_name, backend, path) => {
   it.each(cases.map((c) => [c.json.name, c.json] as const))('%s', (_n, json) => {

@@ -4,7 +4,8 @@
  */
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backendNames, getBackend, setBackend } from '../../src/runtime/backend.js';
+import { availableBackendNames, getBackend, setBackend } from '../../src/runtime/backend.js';
+import { gpuUnavailableReason } from '../../src/runtime/gpu.js';
 import { prepareWasm } from '../../src/runtime/wasm.js';
 import { loadCases } from '../conformance/cases.js';
 import { runTraining, type TrainCase } from '../conformance/training.js';
@@ -15,7 +16,11 @@ afterAll(() => void setBackend(initial));
 // The wasm backend runs JS kernels until binaryen has loaded: load it so wasm kernels are tested.
 beforeAll(() => prepareWasm());
 
-const combos = backendNames().flatMap((b) => (['eager', 'compiled'] as const).map((p) => [`${b}/${p}`, b, p] as const));
+// Every backend that can run here; with KILN_REQUIRE_GPU=1 (CI, under xvfb) the gpu one must.
+if (process.env.KILN_REQUIRE_GPU === '1') {
+  it('has a working gpu backend', () => expect(gpuUnavailableReason()).toBeNull());
+}
+const combos = availableBackendNames().flatMap((b) => (['eager', 'compiled'] as const).map((p) => [`${b}/${p}`, b, p] as const));
 
 describe.each(combos)('training conformance (%s)', (_n, backend, path) => {
   it.each(cases.map((c) => [c.json.name, c] as const))('%s', (_name, c) => {
