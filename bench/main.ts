@@ -165,5 +165,10 @@ export function main(argv: readonly string[]): number {
 
 // Run when executed (node dist/bench/main.js), not when imported by a test.
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  process.exitCode = main(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  const i = argv.indexOf('--backend');
+  // The wasm backend loads binaryen and starts its worker threads asynchronously: wait, so the
+  // workloads run wasm kernels (and threads) from their first call.
+  if ((i >= 0 ? argv[i + 1] : process.env.KILN_BACKEND) === 'wasm') await runtime.prepareWasm();
+  process.exitCode = main(argv);
 }

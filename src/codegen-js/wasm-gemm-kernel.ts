@@ -89,7 +89,7 @@ export class FnBuilder {
 /** binaryen.js has `Function.setLocalName` at the top level; its .d.ts misplaces it in Module. */
 function setLocalName(bin: Binaryen, fn: binaryen.FunctionRef, index: number, name: string): void {
   const api: unknown = Reflect.get(bin, 'Function');
-  if (typeof api === 'object' && api !== null && 'setLocalName' in api && typeof api.setLocalName === 'function') {
+  if ((typeof api === 'object' || typeof api === 'function') && api !== null && 'setLocalName' in api && typeof api.setLocalName === 'function') {
     api.setLocalName(fn, index, name);
   }
 }
@@ -219,7 +219,7 @@ export function emitTileKernel(bin: Binaryen, mod: Module, t: TileKernel): void 
         const off = r * t.cRow + j * V128;
         const l = lanes[j]!;
         const value = add ? () => mod.f32x4.add(loadLanes(mod, () => f.get(pc), off, l), f.get(cj)) : () => f.get(cj);
-        // NOTE: a partial vector is stored lane by lane, so `value` is evaluated once per store.
+        // Three lanes take two stores: compute the sum once, into the accumulator.
         if (add && l === 3) {
           return [f.set(cj, value()), ...storeLanes(mod, () => f.get(pc), off, l, () => f.get(cj))];
         }

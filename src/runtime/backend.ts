@@ -17,6 +17,8 @@ export interface Executable {
  */
 export interface Backend {
   readonly name: string;
+  /** Threads its kernels may use (reported by the benchmarks). */
+  readonly threads?: number;
   compile(graph: Graph): Executable;
 }
 

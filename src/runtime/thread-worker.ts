@@ -12,16 +12,20 @@
  * |---------|------------|--------------------------------------------------------------------|
  * | 0–63    | main       | SEQ (dispatch number), OP, MODULE (id), EXPORT (index), NARGS, MAIN_WAITING |
  * | 64–127  | main       | ARGS: up to 8 float64 arguments                                    |
- * | 128–191 | worker     | DONE (last finished SEQ), STATUS (0 ok, 1 error), SLEEPING         |
+ * | 128–191 | worker     | DONE (last finished SEQ), STATUS (0 ok, 1 error), SLEEPING, OWNER  |
  *
- * After the slots, worker w's error text (UTF-8, length in the first int32) sits at
- * `TEXT_BASE + w * TEXT_BYTES`. Slot 0 (the main thread) is unused.
+ * OWNER is also compare-exchanged by main (below). After the slots, worker w's error text
+ * (UTF-8, length in the first int32) sits at `size * SLOT_BYTES + w * TEXT_BYTES`. Slot 0 (the
+ * main thread) is unused.
  *
  * Protocol: main writes OP/MODULE/EXPORT/ARGS, then stores a new SEQ and notifies only if the
  * worker set SLEEPING. The worker spins on SEQ for `spinMicros`, then sets SLEEPING and
  * Atomics.waits; it runs the op, stores STATUS and DONE = SEQ, and notifies only if main set
  * MAIN_WAITING. Both flag handshakes are Dekker-style on seq-cst atomics: a side that sleeps
  * re-checks the word it waits on inside Atomics.wait, so a wake-up is never lost.
+ * OWNER settles who runs a job: the worker claims job SEQ by a compare-exchange of OWNER to
+ * SEQ; for work-sharing jobs (`runShared`) main may instead cancel a job the worker has not
+ * claimed yet by exchanging OWNER to -SEQ, and then does not wait for it.
  * Modules travel once, at load time, over a MessagePort read with `receiveMessageOnPort`.
  */
 
@@ -40,6 +44,7 @@ export const W = {
   DONE: 32,
   STATUS: 33,
   SLEEPING: 34,
+  OWNER: 35,
 } as const;
 /** Float64 offset of ARGS inside a slot. */
 export const ARGS_F64 = 8;
@@ -119,11 +124,15 @@ function next(seen) {
   }
 }
 
+// NOTE: SEQ starts at 0 in a fresh control block; reading it after 'ready' could skip the first job.
+let seen = 0;
 parentPort.postMessage('ready');
-let seen = Atomics.load(i32, base + ${c.SEQ});
 for (;;) {
   const seq = next(seen);
   seen = seq;
+  // Claim the job, unless main cancelled it first (OWNER = -seq).
+  const owner = Atomics.load(i32, base + ${c.OWNER});
+  if (owner === -seq || Atomics.compareExchange(i32, base + ${c.OWNER}, owner, seq) !== owner) continue;
   const op = i32[base + ${c.OP}];
   i32[base + ${c.STATUS}] = 0;
   try {

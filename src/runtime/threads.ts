@@ -13,7 +13,8 @@
  * const memory = new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true });
  * const pool = await ThreadPool.create(memory);
  * const id = await pool.load(wasmBytes);
- * pool.run(id, 'gemm', [[a, b, c, 0, 64, s0], [a, b, c, 64, 128, s1]]);
+ * pool.run(id, 'gemm', [[a, b, c, 0, 64, s0, 0], [a, b, c, 64, 128, s1, 0]]); // static rows
+ * pool.runShared(id, 'gemm', [a, b, c, 0, 128, s, sync], { ptr: sync, bytes: GEMM_SYNC_BYTES }); // shared
  * await pool.close();
  */
 import { KilnError } from '../ir/errors.js';
@@ -37,15 +38,18 @@ type WorkerThreads = typeof import('node:worker_threads');
 type NodeWorker = import('node:worker_threads').Worker;
 type NodePort = import('node:worker_threads').MessagePort;
 
+/** How long `load` waits for the workers to instantiate a module before it gives up. */
+const LOAD_TIMEOUT_MS = 60_000;
+
+type Fn = (...args: number[]) => unknown;
+
 interface LoadedModule {
   module: WasmModule;
   instance: WasmInstance;
-  /** Function exports by name → index in `names`, the same numbering the workers use. */
+  /** Function exports by name → their index, the same numbering the workers use. */
   index: Map<string, number>;
-  fns: ((...args: number[]) => unknown)[];
+  fns: Fn[];
 }
-
-type Fn = (...args: number[]) => unknown;
 
 /** Threads to use by default: the platform's parallelism, 1 where it cannot be read. */
 async function defaultThreads(): Promise<number> {
@@ -142,8 +146,14 @@ export class ThreadPool {
    */
   async load(module: Uint8Array | WasmModule, mainInstance?: WasmInstance): Promise<number> {
     this.assertOpen('load');
+    const compiled = module instanceof Uint8Array ? (await optimizingWasmCompiler())(module) : module;
+    return this.loadCompiled(compiled, mainInstance);
+  }
+
+  /** `load` for an already compiled module: synchronous (the workers instantiate it while the caller waits). */
+  loadCompiled(compiled: WasmModule, mainInstance?: WasmInstance): number {
+    this.assertOpen('load');
     const wasm = wasmApi();
-    const compiled = module instanceof Uint8Array ? new wasm.Module(module) : module;
     const names = wasm.Module.exports(compiled).filter((e) => e.kind === 'function').map((e) => e.name);
     const instance = mainInstance ?? new wasm.Instance(compiled, { env: { memory: this.memory } });
     const fns = names.map((n) => {
@@ -155,7 +165,7 @@ export class ThreadPool {
     this.modules.push({ module: compiled, instance, index: new Map(names.map((n, i) => [n, i])), fns });
     this.ports.forEach((port) => port.postMessage({ id, module: compiled, exports: names }));
     const seq = this.dispatch(this.workers.length + 1, (slot) => this.setOp(slot, OP.LOAD, id, 0, []));
-    this.waitAll(this.workers.length + 1, seq, 'load');
+    this.waitAll(this.workers.length + 1, seq, 'load', LOAD_TIMEOUT_MS);
     return id;
   }
 
@@ -189,6 +199,40 @@ export class ThreadPool {
     }
     // NOTE: wait for the workers even when the main share threw: they still use the memory.
     if (threads > 1) this.waitAll(threads, seq, `run '${exportName}'`);
+    if (error !== undefined) throw error;
+  }
+
+  /**
+   * Runs a work-sharing export, one whose threads claim units of work from counters in memory
+   * (a GEMM called with `sync` ≠ 0): the same `args` on up to `threads` threads. Zeroes the
+   * `sync.bytes` bytes at `sync.ptr` first. A worker that has not started when the calling
+   * thread returns is cancelled rather than waited for: its units were claimed by the others,
+   * so a busy or descheduled core costs no waiting.
+   */
+  runShared(moduleId: number, exportName: string, args: readonly number[], sync: { ptr: number; bytes: number }, threads = this.size): void {
+    this.assertOpen('runShared');
+    const m = this.loaded(moduleId, 'runShared');
+    const exportIndex = m.index.get(exportName);
+    if (exportIndex === undefined) throw new ThreadPoolError(`ThreadPool.runShared: module ${moduleId} has no function export '${exportName}' (has: ${[...m.index.keys()].join(', ')})`);
+    if (args.length > MAX_ARGS) throw new ThreadPoolError(`ThreadPool.runShared: at most ${MAX_ARGS} arguments, got ${args.length}`);
+    const n = Math.max(1, Math.min(threads, this.size));
+    new Uint8Array(this.memory.buffer, sync.ptr, sync.bytes).fill(0);
+    const seq = n > 1 ? this.dispatch(n, (slot) => this.setOp(slot, OP.RUN, moduleId, exportIndex, args)) : 0;
+    let error: unknown;
+    try {
+      m.fns[exportIndex]!(...args);
+    } catch (e) {
+      error = e;
+    }
+    if (n > 1) {
+      const started: number[] = [];
+      for (let slot = 1; slot < n; slot++) {
+        const at = (slot * SLOT_BYTES) / 4 + W.OWNER;
+        const owner = Atomics.load(this.i32, at);
+        if (owner === seq || Atomics.compareExchange(this.i32, at, owner, -seq) !== owner) started.push(slot);
+      }
+      this.waitSlots(started, seq, `runShared '${exportName}'`);
+    }
     if (error !== undefined) throw error;
   }
 
@@ -243,9 +287,14 @@ export class ThreadPool {
 
   /** Waits until workers 1..threads-1 report DONE = seq; throws the first worker error. */
   private waitAll(threads: number, seq: number, what: string, timeoutMs = Infinity): void {
+    this.waitSlots(Array.from({ length: threads - 1 }, (_, i) => i + 1), seq, what, timeoutMs);
+  }
+
+  /** Waits until the workers in `slots` report DONE = seq; throws the first worker error. */
+  private waitSlots(slots: readonly number[], seq: number, what: string, timeoutMs = Infinity): void {
     const i32 = this.i32;
     const start = performance.now();
-    for (let slot = 1; slot < threads; slot++) {
+    for (const slot of slots) {
       const b = (slot * SLOT_BYTES) / 4;
       let spins = 0;
       for (;;) {
@@ -260,7 +309,7 @@ export class ThreadPool {
         Atomics.store(i32, b + W.MAIN_WAITING, 0);
       }
     }
-    for (let slot = 1; slot < threads; slot++) {
+    for (const slot of slots) {
       const b = (slot * SLOT_BYTES) / 4;
       if (this.i32[b + W.STATUS] !== 0) {
         const at = textOffset(this.size, slot);
@@ -273,12 +322,65 @@ export class ThreadPool {
 }
 
 /**
- * Below this many FLOPs a GEMM runs faster on one thread than split over two: dispatch and
- * wake-up costs exceed the work saved. Measured with `bench/gemm-micro.ts` on 2 cores.
+ * Below this many FLOPs a GEMM runs faster on one thread than split over two. Measured with
+ * `bench/gemm-micro.ts` on 2 cores (medians of 3 runs, worker spinning): 8×64·64×64 (0.07
+ * MFLOP) 2.3 µs on 1 thread vs 3.2 on 2; 16×64·64×64 (0.13 MFLOP) 4.3 vs 4.3; 32×64·64×64
+ * (0.26 MFLOP) 8.2 vs 6.1; 32×128·128×128 (1 MFLOP) 35.7 vs 22.1.
  */
-export const PARALLEL_MIN_FLOPS = 1.5e6;
+export const PARALLEL_MIN_FLOPS = 2e5;
+/**
+ * One-row GEMMs (matrix × vector, batch-1 inference) split by column chunks and are bound by
+ * cache bandwidth: 1×256·256×128 (0.07 MFLOP) 3.1 µs vs 3.0; 1×784·784×256 (0.4 MFLOP) 21.4
+ * vs 14.3 when calls repeat on 2 threads, but no gain when B last sat in the other core's cache.
+ */
+export const PARALLEL_MIN_FLOPS_ONE_ROW = 3e5;
 
-/** Whether a kernel of `flops` floating-point operations is worth splitting across threads. */
-export function shouldParallelize(flops: number, threads = 2): boolean {
-  return threads > 1 && flops >= PARALLEL_MIN_FLOPS;
+/**
+ * Whether a GEMM is worth splitting across `threads` threads: pass its FLOPs, or its shape
+ * (then one-row products need more work to pay).
+ */
+export function shouldParallelize(work: number | { m: number; n: number; k: number }, threads = 2): boolean {
+  if (threads < 2) return false;
+  if (typeof work === 'number') return work >= PARALLEL_MIN_FLOPS;
+  const flops = 2 * work.m * work.n * work.k;
+  return flops >= (work.m === 1 ? PARALLEL_MIN_FLOPS_ONE_ROW : PARALLEL_MIN_FLOPS);
+}
+
+type WasmCompiler = (bytes: Uint8Array) => WasmModule;
+let compilerPromise: Promise<WasmCompiler> | undefined;
+
+/**
+ * A compiler from wasm bytes straight to V8's optimizing tier. By default V8 runs new code in
+ * its baseline tier (Liftoff) and tiers up only after a budget of calls: for these SIMD kernels
+ * Liftoff is 20–60× slower, and the first second of a program would be spent there. In Node
+ * this toggles `--no-liftoff --no-wasm-lazy-compilation` around one synchronous compile (so
+ * every function is optimized up front, a few ms per GEMM) and restores the defaults, leaving
+ * other modules (binaryen.js itself) on the normal tiers; elsewhere it is `new WebAssembly.Module`.
+ * NOTE: V8 flags are process-wide; a module compiled concurrently by another thread in that
+ * window is merely compiled eagerly too.
+ */
+export function optimizingWasmCompiler(): Promise<WasmCompiler> {
+  compilerPromise ??= (async (): Promise<WasmCompiler> => {
+    const wasm = wasmApi();
+    const plain: WasmCompiler = (bytes) => new wasm.Module(bytes);
+    let v8: { setFlagsFromString(flags: string): void };
+    try {
+      v8 = await import('node:v8');
+    } catch {
+      return plain;
+    }
+    const argv: readonly string[] = (globalThis as { process?: { execArgv?: string[] } }).process?.execArgv ?? [];
+    // Restore what the process started with: the defaults unless the command line changed them.
+    const restore = [argv.includes('--no-liftoff') ? '--no-liftoff' : '--liftoff', argv.includes('--no-wasm-lazy-compilation') ? '--no-wasm-lazy-compilation' : '--wasm-lazy-compilation'];
+    return (bytes) => {
+      v8.setFlagsFromString('--no-liftoff');
+      v8.setFlagsFromString('--no-wasm-lazy-compilation');
+      try {
+        return new wasm.Module(bytes);
+      } finally {
+        for (const flag of restore) v8.setFlagsFromString(flag);
+      }
+    };
+  })();
+  return compilerPromise;
 }

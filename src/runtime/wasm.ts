@@ -1,8 +1,8 @@
 import { compileJsKernel, type KernelFn } from '../codegen-js/js-kernel.js';
 import { lowerKernel } from '../codegen-js/lower.js';
 import { matmulGeometry } from '../codegen-js/matmul.js';
-import { emitGemm, gemmScratchBytes, type GemmSpec } from '../codegen-js/wasm-gemm.js';
-import { type WasmInstance, wasmApi } from '../codegen-js/wasm-js-api.js';
+import { emitGemm, GEMM_SYNC_BYTES, gemmScratchBytes, type GemmSpec } from '../codegen-js/wasm-gemm.js';
+import { type WasmInstance, type WasmModule, wasmApi } from '../codegen-js/wasm-js-api.js';
 import { emitLoopNest, getBinaryen, newKernelModule } from '../codegen-js/wasm-kernel.js';
 import { ArgumentError, CompileError, inOp } from '../ir/errors.js';
 import type { Graph, Value } from '../ir/graph.js';
@@ -13,6 +13,7 @@ import { fuse } from '../passes/fuse.js';
 import { pipelines, runPasses } from '../passes/index.js';
 import { planMemory } from '../passes/plan-memory.js';
 import { Arena } from './arena.js';
+import { optimizingWasmCompiler, shouldParallelize, ThreadPool } from './threads.js';
 import { kernelLabel, kernelLocations, type Loc } from './cpu.js';
 import type { Backend, Executable } from './backend.js';
 import { debug } from './debug.js';
@@ -24,6 +25,23 @@ type Binaryen = Awaited<ReturnType<typeof getBinaryen>>;
 
 let binaryen: Binaryen | null = null;
 let loading: Promise<Binaryen> | null = null;
+/** Compiles wasm bytes straight to V8's optimizing tier (set once prepared). */
+let compiler: ((bytes: Uint8Array) => WasmModule) | null = null;
+let poolPromise: Promise<ThreadPool | null> | null = null;
+/** The pool once it has started (executables compiled after that use it at once). */
+let pool: ThreadPool | null = null;
+
+/** The worker pool over the arena's memory (null where threads are not available). */
+function threadPool(): Promise<ThreadPool | null> {
+  poolPromise ??= ThreadPool.create(wasmArena().memory).then(
+    (p) => (pool = p.size > 1 ? p : null),
+    () => null,
+  );
+  return poolPromise;
+}
+
+/** Threads the wasm backend uses (1 until the pool has started). */
+export let wasmThreads = 1;
 
 /**
  * Loads binaryen (once, ~0.4 s). The wasm backend compiles synchronously: until binaryen is
@@ -31,7 +49,11 @@ let loading: Promise<Binaryen> | null = null;
  * `await prepareWasm()` first to get wasm kernels from the first call.
  */
 export function prepareWasm(): Promise<void> {
-  loading ??= getBinaryen().then((b) => (binaryen = b));
+  loading ??= Promise.all([getBinaryen(), optimizingWasmCompiler(), threadPool()]).then(([b, c, pool]) => {
+    compiler = c;
+    wasmThreads = pool?.size ?? 1;
+    return (binaryen = b);
+  });
   return loading.then(() => undefined);
 }
 
@@ -43,6 +65,8 @@ export function wasmArena(): Arena {
 }
 
 const BYTES = { f32: 4, i32: 4, bool: 1 } as const;
+/** GEMM scratch is reserved for this many threads (2 cores here; more threads reuse none). */
+const MAX_THREADS = 4;
 
 
 interface Step {
@@ -86,6 +110,8 @@ class WasmExecutable implements Executable {
   /** An arena block per graph output, copied out at the end of a run. */
   private readonly outputs: number[];
   private readonly scratch: number;
+  private readonly sync: number;
+  private jsSteps: Step[] = [];
   private instance: WasmInstance | null = null;
 
   constructor(
@@ -100,8 +126,10 @@ class WasmExecutable implements Executable {
     this.stagedFrom = g.params.map(() => undefined);
     this.outputs = g.outputs.map((v) => arena.alloc(Math.max(1, numel(v.type.shape)) * BYTES[v.type.dtype]));
     const { paramIndex, outputIndex, locOf } = kernelLocations(schedule, plan);
+    // Each thread of a shared GEMM call packs B into its own region: one per possible thread.
     const scratchBytes = Math.max(0, ...schedule.kernels.filter((k) => k.kind === 'matmul').map((k) => gemmScratchBytes(gemmSpecOf(k).spec)));
-    this.scratch = scratchBytes ? arena.alloc(scratchBytes) : 0;
+    this.scratch = scratchBytes ? arena.alloc(scratchBytes * MAX_THREADS) : 0;
+    this.sync = arena.alloc(GEMM_SYNC_BYTES);
     this.steps = schedule.kernels.map((k) => ({
       label: `${kernelLabel(k)} [js]`,
       origin: k.node.origin,
@@ -109,6 +137,7 @@ class WasmExecutable implements Executable {
       inputs: k.inputs.map(locOf),
       run: jsStep(arena, k),
     }));
+    this.jsSteps = this.steps;
     this.outputIndex = outputIndex;
     this.paramIndex = paramIndex;
     this.cacheKey = `${structuralKey(schedule.graph)}`;
@@ -140,9 +169,8 @@ class WasmExecutable implements Executable {
         }
       });
       if (!mod.validate()) throw new CompileError(`wasm @${this.name}: binaryen rejected the generated module`);
-      bin.setOptimizeLevel(2);
-      bin.setShrinkLevel(0);
-      mod.optimize();
+      // NOTE: no binaryen -O2: it cost 0.6-3.6 s per module and measured no faster (V8's
+      // optimizing tier does the work; see optimizingWasmCompiler).
       bytes = mod.emitBinary();
     } finally {
       mod.dispose();
@@ -154,24 +182,52 @@ class WasmExecutable implements Executable {
 
   /** Instantiates the module's bytes and switches the steps that have a wasm export to it. */
   private install(bytes: Uint8Array): void {
-    const kernels = this.schedule.kernels;
     const api = wasmApi();
-    const instance = new api.Instance(new api.Module(bytes), { env: { memory: this.arena.memory } });
+    const module = compiler ? compiler(bytes) : new api.Module(bytes);
+    const instance = new api.Instance(module, { env: { memory: this.arena.memory } });
     this.instance = instance;
-    this.steps = this.steps.map((s, i) => {
+    // Big GEMMs run on every thread once the workers have the module too (at once when the
+    // pool has started: `prepareWasm` starts it; otherwise when it has).
+    const threaded = (p: ThreadPool): void => this.useKernels(instance, { pool: p, id: p.loadCompiled(module, instance) }, p.size);
+    const gemms = this.schedule.kernels.some((k) => k.kind === 'matmul');
+    if (gemms && pool) threaded(pool);
+    else {
+      this.useKernels(instance, null, 1);
+      if (gemms) void threadPool().then((p) => p && threaded(p));
+    }
+  }
+
+  /** Points every step with a wasm export at it; GEMMs worth it run on all `threads`. */
+  private useKernels(instance: WasmInstance, shared: { pool: ThreadPool; id: number } | null, threads: number): void {
+    const kernels = this.schedule.kernels;
+    const base = this.jsSteps;
+    this.steps = base.map((s, i) => {
       const k = kernels[i]!;
-      const fn = instance.exports[`k${i}`] as ((...a: number[]) => void) | undefined;
+      const name = `k${i}`;
+      const fn = instance.exports[name] as ((...a: number[]) => void) | undefined;
       if (!fn) return s;
       const label = s.label.replace(' [js]', ' [wasm]');
       if (k.kind !== 'matmul') return { ...s, label, run: (ptrs) => fn(...ptrs) };
       const { spec, calls } = gemmSpecOf(k);
       const scratch = this.scratch;
+      if (shared && shouldParallelize(spec, threads)) {
+        const { pool, id } = shared;
+        const sync = { ptr: this.sync, bytes: GEMM_SYNC_BYTES };
+        return {
+          ...s,
+          label: `${label} x${threads}`,
+          run: (ptrs) => {
+            const [c, a, b] = ptrs as [number, number, number];
+            for (const [ao, bo, co] of calls) pool.runShared(id, name, [a + ao, b + bo, c + co, 0, spec.m, scratch, this.sync], sync, threads);
+          },
+        };
+      }
       return {
         ...s,
         label,
         run: (ptrs) => {
           const [c, a, b] = ptrs as [number, number, number];
-          for (const [ao, bo, co] of calls) fn(a + ao, b + bo, c + co, 0, spec.m, scratch);
+          for (const [ao, bo, co] of calls) fn(a + ao, b + bo, c + co, 0, spec.m, scratch, 0);
         },
       };
     });
@@ -229,6 +285,9 @@ class WasmExecutable implements Executable {
  */
 export const wasmBackend: Backend = {
   name: 'wasm',
+  get threads(): number {
+    return wasmThreads;
+  },
   compile(graph: Graph): Executable {
     const schedule = fuse(runPasses(graph, pipelines.O2));
     return new WasmExecutable(graph.name, schedule, wasmArena());

@@ -180,84 +180,74 @@
   )
  )
  (func $gemm_2x4x3 (param $a i32) (param $b i32) (param $c i32) (param $row_start i32) (param $row_end i32) (param $scratch i32) (param $sync i32)
+  (local $unit i32)
+  (local $own_units i32)
+  (local $unit_panels i32)
   (local $i i32)
   (local $a_row i32)
   (local $panel i32)
   (local $b_panel i32)
   (local $c_panel i32)
-  (local $unit i32)
-  (local $own_rows i32)
-  (local $r0 i32)
-  (local $r1 i32)
-  (local.set $own_rows
+  (local.set $own_units
    (i32.const 0)
   )
   (if
-   (i32.lt_s
-    (i32.mul
-     (local.tee $unit
-      (if (result i32)
-       (local.get $sync)
-       (then
-        (i32.atomic.rmw.add
-         (local.get $sync)
-         (i32.const 1)
-        )
+   (i32.lt_u
+    (local.tee $unit
+     (if (result i32)
+      (local.get $sync)
+      (then
+       (i32.atomic.rmw.add
+        (local.get $sync)
+        (i32.const 1)
        )
-       (else
-        (i32.sub
-         (local.tee $own_rows
-          (i32.add
-           (local.get $own_rows)
-           (i32.const 1)
-          )
+      )
+      (else
+       (i32.sub
+        (local.tee $own_units
+         (i32.add
+          (local.get $own_units)
+          (i32.const 1)
          )
-         (i32.const 1)
         )
+        (i32.const 1)
        )
       )
      )
-     (i32.const 4)
     )
-    (i32.sub
-     (local.get $row_end)
-     (local.get $row_start)
-    )
+    (i32.const 1)
    )
    (then
     (loop $L0
-     (local.set $r0
-      (i32.add
-       (local.get $row_start)
-       (i32.mul
-        (local.get $unit)
-        (i32.const 4)
-       )
-      )
-     )
-     (local.set $r1
+     (local.set $unit_panels
       (select
-       (i32.add
-        (local.get $r0)
-        (i32.const 4)
-       )
-       (local.get $row_end)
-       (i32.lt_s
-        (i32.add
-         (local.get $r0)
-         (i32.const 4)
+       (i32.sub
+        (i32.const 0)
+        (i32.mul
+         (local.get $unit)
+         (i32.const 1)
         )
-        (local.get $row_end)
+       )
+       (i32.const 1)
+       (i32.lt_s
+        (i32.sub
+         (i32.const 0)
+         (i32.mul
+          (local.get $unit)
+          (i32.const 1)
+         )
+        )
+        (i32.const 1)
        )
       )
      )
      (local.set $i
-      (local.get $r0)
+      (local.get $row_start)
      )
      (if
       (i32.gt_s
        (i32.sub
-        (local.get $r1)
+        (local.get $row_end)
         (local.get $i)
        )
        (i32.const 0)
@@ -266,7 +256,7 @@
        (if
         (i32.eq
          (i32.sub
-          (local.get $r1)
+          (local.get $row_end)
           (local.get $i)
          )
          (i32.const 1)
@@ -283,20 +273,40 @@
          )
          (local.set $c_panel
           (i32.add
-           (local.get $c)
+           (i32.add
+            (local.get $c)
+            (i32.mul
+             (local.get $i)
+             (i32.const 16)
+            )
+           )
            (i32.mul
-            (local.get $i)
-            (i32.const 16)
+            (local.get $unit)
+            (i32.const 64)
            )
           )
          )
          (local.set $b_panel
-          (local.get $b)
+          (i32.add
+           (local.get $b)
+           (i32.mul
+            (local.get $unit)
+            (i32.const 64)
+           )
+          )
          )
-         (call $gemm_2x4x3$tile1x4
-          (local.get $a_row)
-          (local.get $b_panel)
-          (local.get $c_panel)
+         (if
+          (i32.eq
+           (local.get $unit)
+           (i32.const 0)
+          )
+          (then
+           (call $gemm_2x4x3$tile1x4
+            (local.get $a_row)
+            (local.get $b_panel)
+            (local.get $c_panel)
+           )
+          )
          )
         )
         (else
@@ -311,56 +321,70 @@
          )
          (local.set $c_panel
           (i32.add
-           (local.get $c)
+           (i32.add
+            (local.get $c)
+            (i32.mul
+             (local.get $i)
+             (i32.const 16)
+            )
+           )
            (i32.mul
-            (local.get $i)
-            (i32.const 16)
+            (local.get $unit)
+            (i32.const 64)
            )
           )
          )
          (local.set $b_panel
-          (local.get $b)
+          (i32.add
+           (local.get $b)
+           (i32.mul
+            (local.get $unit)
+            (i32.const 64)
+           )
+          )
          )
-         (call $gemm_2x4x3$tile2x4
-          (local.get $a_row)
-          (local.get $b_panel)
-          (local.get $c_panel)
+         (if
+          (i32.eq
+           (local.get $unit)
+           (i32.const 0)
+          )
+          (then
+           (call $gemm_2x4x3$tile2x4
+            (local.get $a_row)
+            (local.get $b_panel)
+            (local.get $c_panel)
+           )
+          )
          )
         )
        )
       )
      )
      (br_if $L0
-      (i32.lt_s
-       (i32.mul
-        (local.tee $unit
-         (if (result i32)
-          (local.get $sync)
-          (then
-           (i32.atomic.rmw.add
-            (local.get $sync)
-            (i32.const 1)
-           )
+      (i32.lt_u
+       (local.tee $unit
+        (if (result i32)
+         (local.get $sync)
+         (then
+          (i32.atomic.rmw.add
+           (local.get $sync)
+           (i32.const 1)
           )
-          (else
-           (i32.sub
-            (local.tee $own_rows
-             (i32.add
-              (local.get $own_rows)
-              (i32.const 1)
-             )
+         )
+         (else
+          (i32.sub
+           (local.tee $own_units
+            (i32.add
+             (local.get $own_units)
+             (i32.const 1)
             )
-            (i32.const 1)
            )
+           (i32.const 1)
           )
          )
         )
-        (i32.const 4)
        )
-       (i32.sub
-        (local.get $row_end)
-        (local.get $row_start)
-       )
+       (i32.const 1)
       )
      )
     )
