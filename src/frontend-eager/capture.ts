@@ -37,6 +37,11 @@ export function trace(fn: (...xs: Tensor[]) => Tensor | readonly Tensor[], types
     while (stack.length) {
       const [buf, expanded] = stack.pop()!;
       if (env.has(buf)) continue;
+      if (!buf.realized && (buf.op === 'const' || buf.op === 'iota')) {
+        // Constants stay in the graph, where passes fold them and kernels inline them.
+        env.set(buf, b.push(buf.op, [], buf.attrs, buf.type));
+        continue;
+      }
       if (buf.realized || !buf.symbolic) {
         // A value that does not depend on the arguments: computed once, passed in.
         realize([buf]);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { writeAtomic } from './fs.js';
 
 /** Bump when generated code changes in a way the key does not capture. */
-const VERSION = 'kiln-wasm-2';
+const VERSION = 'kiln-wasm-3';
 
 export function cacheDir(): string {
   return process.env.KILN_CACHE_DIR || join(homedir(), '.cache', 'kiln');

@@ -3,7 +3,7 @@ import { lowerKernel } from '../codegen-js/lower.js';
 import { matmulGeometry } from '../codegen-js/matmul.js';
 import { emitGemm, GEMM_SYNC_BYTES, gemmScratchBytes, type GemmSpec } from '../codegen-js/wasm-gemm.js';
 import { type WasmInstance, type WasmModule, wasmApi } from '../codegen-js/wasm-js-api.js';
-import { emitLoopNest, getBinaryen, newKernelModule } from '../codegen-js/wasm-kernel.js';
+import { emitLoopNest, getBinaryen, newKernelModule, planLoopNest } from '../codegen-js/wasm-kernel.js';
 import { ArgumentError, CompileError, inOp } from '../ir/errors.js';
 import type { Graph, Value } from '../ir/graph.js';
 import type { NDArray, Storage } from '../ir/ndarray.js';
@@ -13,6 +13,7 @@ import { fuse } from '../passes/fuse.js';
 import { pipelines, runPasses } from '../passes/index.js';
 import { planMemory } from '../passes/plan-memory.js';
 import { Arena } from './arena.js';
+import { MAX_ARGS } from './thread-worker.js';
 import { optimizingWasmCompiler, shouldParallelize, ThreadPool } from './threads.js';
 import { kernelLabel, kernelLocations, type Loc } from './cpu.js';
 import type { Backend, Executable } from './backend.js';
@@ -90,6 +91,16 @@ function jsStep(arena: Arena, k: Kernel): Step['run'] {
   };
 }
 
+/** Elements below which a loop nest runs on one thread: a split call waits for both threads, and waking a sleeping worker costs 60-500 µs here. */
+const SPLIT_MIN_ELEMENTS = 1 << 19;
+
+/** The outer extent to split a pointwise/reduce kernel over threads, or 0 to keep it whole. */
+function splittable(k: Kernel, extent: number): number {
+  const work = numel(k.kind === 'reduce' ? k.node.inputs[0]!.type.shape : k.node.out.type.shape);
+  // The pool passes at most MAX_ARGS numbers: out, the inputs, begin, end.
+  return extent >= 8 && work >= SPLIT_MIN_ELEMENTS && k.inputs.length + 3 <= MAX_ARGS ? extent : 0;
+}
+
 /** The GEMM shape of a matmul kernel and its per-batch byte offsets (A, B, C). */
 function gemmSpecOf(k: Kernel): { spec: GemmSpec; calls: [number, number, number][] } {
   const g = matmulGeometry(k);
@@ -112,6 +123,8 @@ class WasmExecutable implements Executable {
   private readonly scratch: number;
   private readonly sync: number;
   private jsSteps: Step[] = [];
+  /** Kernels emitted with a [begin, end) range over their outer loop: its extent. */
+  private readonly splitExtent = new Map<number, number>();
   private instance: WasmInstance | null = null;
 
   constructor(
@@ -138,6 +151,13 @@ class WasmExecutable implements Executable {
       run: jsStep(arena, k),
     }));
     this.jsSteps = this.steps;
+    // Big loop nests take a [begin, end) of their outer loop, so threads can share them.
+    // NOTE: decided here, not when emitting: a module from the disk cache needs it too.
+    schedule.kernels.forEach((k, i) => {
+      if (k.kind !== 'pointwise' && k.kind !== 'reduce') return;
+      const ext = splittable(k, planLoopNest(lowerKernel(k), { split: true }).splitExtent);
+      if (ext) this.splitExtent.set(i, ext);
+    });
     this.outputIndex = outputIndex;
     this.paramIndex = paramIndex;
     this.cacheKey = `${structuralKey(schedule.graph)}`;
@@ -165,7 +185,7 @@ class WasmExecutable implements Executable {
           if (k.node.out.type.dtype !== 'f32') return;
           emitGemm(bin, mod, `k${i}`, gemmSpecOf(k).spec);
         } else {
-          emitLoopNest(bin, mod, `k${i}`, lowerKernel(k), k.inputs.map((v) => v.type.dtype));
+          emitLoopNest(bin, mod, `k${i}`, lowerKernel(k), k.inputs.map((v) => v.type.dtype), { split: this.splitExtent.has(i) });
         }
       });
       if (!mod.validate()) throw new CompileError(`wasm @${this.name}: binaryen rejected the generated module`);
@@ -189,11 +209,11 @@ class WasmExecutable implements Executable {
     // Big GEMMs run on every thread once the workers have the module too (at once when the
     // pool has started: `prepareWasm` starts it; otherwise when it has).
     const threaded = (p: ThreadPool): void => this.useKernels(instance, { pool: p, id: p.loadCompiled(module, instance) }, p.size);
-    const gemms = this.schedule.kernels.some((k) => k.kind === 'matmul');
-    if (gemms && pool) threaded(pool);
+    const parallel = this.splitExtent.size > 0 || this.schedule.kernels.some((k) => k.kind === 'matmul');
+    if (parallel && pool) threaded(pool);
     else {
       this.useKernels(instance, null, 1);
-      if (gemms) void threadPool().then((p) => p && threaded(p));
+      if (parallel) void threadPool().then((p) => p && threaded(p));
     }
   }
 
@@ -207,6 +227,18 @@ class WasmExecutable implements Executable {
       const fn = instance.exports[name] as ((...a: number[]) => void) | undefined;
       if (!fn) return s;
       const label = s.label.replace(' [js]', ' [wasm]');
+      const ext = this.splitExtent.get(i);
+      if (ext !== undefined) {
+        if (!shared || threads < 2) return { ...s, label, run: (ptrs) => fn(...ptrs, 0, ext) };
+        const { pool, id } = shared;
+        // NOTE: split points on multiples of 4 keep vector accesses aligned.
+        const cuts = Array.from({ length: threads + 1 }, (_, t) => (t === threads ? ext : Math.floor((ext * t) / threads / 4) * 4));
+        return {
+          ...s,
+          label: `${label} x${threads}`,
+          run: (ptrs) => pool.run(id, name, cuts.slice(0, -1).map((b, t) => [...ptrs, b, cuts[t + 1]!])),
+        };
+      }
       if (k.kind !== 'matmul') return { ...s, label, run: (ptrs) => fn(...ptrs) };
       const { spec, calls } = gemmSpecOf(k);
       const scratch = this.scratch;
