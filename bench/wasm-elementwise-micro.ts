@@ -8,7 +8,7 @@
  *
  *   npx tsc -p . && node dist/bench/wasm-elementwise-micro.js [--json] [--quick]
  */
-import { lowerKernel } from '../src/codegen-js/lower.js';
+import { lowerKernel } from '../src/ir/loop-nest.js';
 import { compileLoopNest, type WasmKernelOptions } from '../src/codegen-js/wasm-kernel.js';
 import { GraphBuilder } from '../src/ir/builder.js';
 import type { Value } from '../src/ir/graph.js';

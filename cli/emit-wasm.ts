@@ -3,7 +3,7 @@
  * one exported function per kernel that has a wasm form (fused pointwise and reduction
  * loops, f32 GEMMs), as src/runtime/wasm.ts builds it. binaryen is loaded here, on demand.
  */
-import { lowerKernel } from '../src/codegen-js/lower.js';
+import { lowerKernel } from '../src/ir/loop-nest.js';
 import { emitGemm } from '../src/codegen-js/wasm-gemm.js';
 import { emitLoopNest, getBinaryen, newKernelModule } from '../src/codegen-js/wasm-kernel.js';
 import type { Graph } from '../src/ir/graph.js';

@@ -7,7 +7,7 @@
  * textures) and kz (a float uniform that is always 0). gpu.js declares an argument `a` as
  * the uniforms `user_a`, `user_aSize`, `user_aDim`; the generated GLSL reads them directly.
  */
-import type { IExpr } from './loop-nest.js';
+import type { IExpr } from '../ir/index-expr.js';
 
 /** The GLSL name of input `i`'s sampler and its loader function. */
 export const inputUniform = (i: number): string => `user_x${i}`;

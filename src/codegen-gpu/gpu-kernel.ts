@@ -8,25 +8,13 @@ import type { Kernel } from '../ir/schedule.js';
 import { delinearize, floatLit, forRange, intExpr, loader, PARTIAL, partLoop, partsFor, REDUCE_INIT, REDUCE_STEP, splitPrefix, SUM_BLOCK } from './glsl.js';
 import { castGlsl, type GpuOp, gpuOps } from './gpu-ops.js';
 import { assemble, type GpuKernelSource, withParts } from './kernel-source.js';
-import type { Cond, LoopNest, SExpr } from './loop-nest.js';
+import { type Cond, type LoopNest, referenceCounts, type SExpr } from '../ir/loop-nest.js';
 
 const loopVar = (v: number): string => `i${v}`;
 
 /** Generates statements computing `root`, naming subexpressions used more than once. */
 function emitValue(root: SExpr, stmts: string[]): string {
-  const refs = new Map<SExpr, number>();
-  const count = (e: SExpr): void => {
-    const n = (refs.get(e) ?? 0) + 1;
-    refs.set(e, n);
-    if (n > 1) return;
-    if (e.t === 'op') e.args.forEach(count);
-    else if (e.t === 'cast') count(e.arg);
-    else if (e.t === 'select') {
-      count(e.a);
-      count(e.b);
-    }
-  };
-  count(root);
+  const refs = referenceCounts(root);
   const names = new Map<SExpr, string>();
   const cond = (c: Cond): string => {
     const e = intExpr(c.e);

@@ -3,9 +3,9 @@ import { ops } from '../ir/ops/index.js';
 import type { Kernel } from '../ir/schedule.js';
 import { windowAttrs, windowOut } from '../ir/ops/conv.js';
 import { normalizeAxis, numel, stridesOf } from '../ir/types.js';
-import { type IExpr, toJs } from './index-expr.js';
+import { type IExpr, toJs } from '../ir/index-expr.js';
 import { jsHelpers, jsTemplate } from './js-templates.js';
-import { type Cond, type LoopNest, lowerKernel, type SExpr } from './lower.js';
+import { type Cond, type LoopNest, lowerKernel, referenceCounts, type SExpr } from '../ir/loop-nest.js';
 import { matmulGeometry } from './matmul.js';
 
 /** A compiled kernel: writes `out` from `inputs` (typed arrays, in Kernel.inputs order). */
@@ -21,19 +21,7 @@ const v = (i: number): string => `i${i}`;
 
 /** Generates the statements computing `e`, sharing subexpressions used more than once. */
 function emitExpr(root: SExpr, stmts: string[]): string {
-  const refs = new Map<SExpr, number>();
-  const count = (e: SExpr): void => {
-    const n = (refs.get(e) ?? 0) + 1;
-    refs.set(e, n);
-    if (n > 1) return;
-    if (e.t === 'op') e.args.forEach(count);
-    else if (e.t === 'cast') count(e.arg);
-    else if (e.t === 'select') {
-      count(e.a);
-      count(e.b);
-    }
-  };
-  count(root);
+  const refs = referenceCounts(root);
   const names = new Map<SExpr, string>();
   let tmp = 0;
   const cond = (c: Cond): string => {

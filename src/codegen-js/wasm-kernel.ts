@@ -21,8 +21,8 @@
 import type binaryen from 'binaryen';
 import { ArgumentError, CompileError } from '../ir/errors.js';
 import type { DType } from '../ir/types.js';
-import { add, type Affine, type IExpr, key, loopVar, scale } from './index-expr.js';
-import { type Cond, indexExprs, type LoopNest, type SExpr } from './lower.js';
+import { add, type Affine, type IExpr, key, loopVar, scale } from '../ir/index-expr.js';
+import { type Cond, indexExprs, type LoopNest, type SExpr } from '../ir/loop-nest.js';
 import { type Binaryen, type Expr, FnEmitter, type Module, type Operand, type Type } from './wasm-math.js';
 import { applyTemplate, buildVector, castValue, extractLane, selectScalar, splat, valueType, type WasmArg } from './wasm-templates.js';
 

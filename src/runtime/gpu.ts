@@ -8,7 +8,7 @@
  * naming it and saying how to get it; it never falls back to the CPU (nor to gpu.js's cpu
  * mode, which computes in float64).
  */
-import { lowerKernel } from '../codegen-js/lower.js';
+import { lowerKernel } from '../ir/loop-nest.js';
 import { gpuKernelSource } from '../codegen-gpu/gpu-kernel.js';
 import {
   directProgram,

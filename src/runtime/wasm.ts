@@ -1,5 +1,5 @@
 import { compileJsKernel, type KernelFn } from '../codegen-js/js-kernel.js';
-import { lowerKernel } from '../codegen-js/lower.js';
+import { lowerKernel } from '../ir/loop-nest.js';
 import { matmulGeometry } from '../codegen-js/matmul.js';
 import { emitGemm, GEMM_SYNC_BYTES, gemmScratchBytes, type GemmSpec } from '../codegen-js/wasm-gemm.js';
 import { type WasmInstance, type WasmModule, wasmApi } from '../codegen-js/wasm-js-api.js';

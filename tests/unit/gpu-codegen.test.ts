@@ -3,12 +3,12 @@
  * source of a fused kernel, and input packing for kernels with many inputs.
  */
 import { describe, expect, it } from 'vitest';
-import { lowerKernel } from '../../src/codegen-js/lower.js';
+import { lowerKernel } from '../../src/ir/loop-nest.js';
 import { floatLit, helpersFor, intExpr } from '../../src/codegen-gpu/glsl.js';
 import { gpuKernelSource } from '../../src/codegen-gpu/gpu-kernel.js';
 import { gpuOps, unsupportedGpuOps } from '../../src/codegen-gpu/gpu-ops.js';
 import { directProgram, kernelJs, packedPrograms } from '../../src/codegen-gpu/kernel-source.js';
-import { add, constant, div, loopVar, mod, scale } from '../../src/codegen-js/index-expr.js';
+import { add, constant, div, loopVar, mod, scale } from '../../src/ir/index-expr.js';
 import { GraphBuilder } from '../../src/ir/builder.js';
 import { Ops } from '../../src/ir/lang/index.js';
 import { ops } from '../../src/ir/ops/index.js';

@@ -1,8 +1,8 @@
-import type { Value } from '../ir/graph.js';
-import type { OpName } from '../ir/ops/index.js';
-import type { Kernel } from '../ir/schedule.js';
-import type { DType, Shape } from '../ir/types.js';
-import { numel } from '../ir/types.js';
+import type { Value } from './graph.js';
+import type { OpName } from './ops/index.js';
+import type { Kernel } from './schedule.js';
+import type { DType, Shape } from './types.js';
+import { numel } from './types.js';
 import { add, constant, delinearize, div, type Extents, type IExpr, key, linearize, loopVar, mod, range, scale } from './index-expr.js';
 
 /** A guard on loop indices (padding, strided placement, concatenation ranges). */
@@ -181,6 +181,27 @@ export function lowerKernel(k: Kernel): LoopNest {
     reduce: k.node.op as 'sum' | 'max' | 'min' | 'prod',
     outerLoops: inShape.length - axes.length,
   };
+}
+
+/**
+ * How many times each subexpression of `root` is referenced: code generators name the
+ * ones referenced more than once, so shared work is computed once per element.
+ */
+export function referenceCounts(root: SExpr): Map<SExpr, number> {
+  const refs = new Map<SExpr, number>();
+  const count = (e: SExpr): void => {
+    const n = (refs.get(e) ?? 0) + 1;
+    refs.set(e, n);
+    if (n > 1) return;
+    if (e.t === 'op') e.args.forEach(count);
+    else if (e.t === 'cast') count(e.arg);
+    else if (e.t === 'select') {
+      count(e.a);
+      count(e.b);
+    }
+  };
+  count(root);
+  return refs;
 }
 
 /** Every index expression a loop nest uses (for loop merging and analysis). */
