@@ -6,7 +6,7 @@ import type { OpName } from '../ir/ops/index.js';
 import type { Kernel } from '../ir/schedule.js';
 import type { DType } from '../ir/types.js';
 import type { GpuKernelSource } from './kernel-source.js';
-import { argKernel, cumsumKernel, foldKernel, gatherKernel, matmulKernel, scatterAddKernel, unfoldKernel } from './opaque-kernels.js';
+import { argKernel, cumsumKernel, foldKernel, gatherKernel, matmulKernel, scatterAddKernel } from './opaque-kernels.js';
 
 /** GLSL for one elementwise op, given its operands' GLSL (floats) and the result dtype. */
 export type GlslTemplate = (args: readonly string[], dtype: DType) => string;
@@ -95,7 +95,7 @@ export const gpuOps = {
   gather: kernel(gatherKernel),
   scatter_add: kernel(scatterAddKernel),
   matmul: kernel(matmulKernel),
-  unfold: kernel(unfoldKernel),
+  unfold: INDEX_MATH,
   fold: kernel(foldKernel),
 } satisfies Record<OpName, GpuOp>;
 

@@ -111,24 +111,6 @@ export function scatterAddKernel(k: Kernel): GpuKernelSource {
   return summed(k.inputs.length, numel(base), parts, body, [{ op: 'scatter_add', input: inputOf(k, 1), axis, size }]);
 }
 
-/** im2col: [N,C,H,W] → [N, C·kh·kw, OH·OW], zero padding. */
-export function unfoldKernel(k: Kernel): GpuKernelSource {
-  const n = k.node;
-  const x = n.inputs[0]!.type;
-  const w = windowAttrs('unfold', n.attrs);
-  const [N, C, H, W] = x.shape as [number, number, number, number];
-  const [oh, ow] = windowOut('unfold', x, [H, W], w);
-  const [kh, kw] = w.kernel;
-  const body = [
-    ...delinearize('t', [N, C, kh, kw, oh, ow], (v) => ['n', 'c', 'ki', 'kj', 'oi', 'oj'][v]!),
-    `int i = oi * ${w.stride[0]} - ${w.padding[0]} + ki * ${w.dilation[0]};`,
-    `int j = oj * ${w.stride[1]} - ${w.padding[1]} + kj * ${w.dilation[1]};`,
-    `if (i < 0 || i >= ${H} || j < 0 || j >= ${W}) return 0.0;`,
-    `return ${ld(0, `((n * ${C} + c) * ${H} + i) * ${W} + j`)};`,
-  ];
-  return assemble(1, numel(n.out.type.shape), body);
-}
-
 /** col2im, unfold's adjoint: each pixel sums the window positions that cover it, (ki, kj) in order. */
 export function foldKernel(k: Kernel): GpuKernelSource {
   const n = k.node;

@@ -267,13 +267,11 @@ function opaqueBody(k: Kernel, arg: (i: number) => string): { setup: string[]; l
         lines: [`acc.set(${arg(0)});`, 'let i = 0;', ...loops(index, body), 'out.set(acc);'],
       };
     }
-    case 'unfold':
     case 'fold': {
+      // NOTE: only folds with more than 64 window taps get here; smaller ones are loop nests.
       const w = windowAttrs(n.op, n.attrs);
-      const [N, C, H, W] = (n.op === 'unfold' ? x.shape : out.shape) as [number, number, number, number];
+      const [N, C, H, W] = out.shape as [number, number, number, number];
       const [oh, ow] = windowOut(n.op, x, [H, W], w);
-      const inside = `i >= 0 && i < ${H} && j >= 0 && j < ${W}`;
-      const visit = n.op === 'unfold' ? `out[col++] = ${inside} ? ${arg(0)}[base + i * ${W} + j] : 0;` : `if (${inside}) acc[base + i * ${W} + j] += ${arg(0)}[col]; col++;`;
       const sweep = [
         'let col = 0;',
         `for (let nc = 0; nc < ${N * C}; nc++) {`,
@@ -284,14 +282,14 @@ function opaqueBody(k: Kernel, arg: (i: number) => string): { setup: string[]; l
         `        const i = oi * ${w.stride[0]} - ${w.padding[0]} + ki * ${w.dilation[0]};`,
         `        for (let oj = 0; oj < ${ow}; oj++) {`,
         `          const j = oj * ${w.stride[1]} - ${w.padding[1]} + kj * ${w.dilation[1]};`,
-        `          ${visit}`,
+        `          if (i >= 0 && i < ${H} && j >= 0 && j < ${W}) acc[base + i * ${W} + j] += ${arg(0)}[col];`,
+        '          col++;',
         '        }',
         '      }',
         '    }',
         '  }',
         '}',
       ];
-      if (n.op === 'unfold') return { setup: [], lines: sweep };
       return { setup: [`const acc = new Float64Array(${numel(out.shape)});`], lines: ['acc.fill(0);', ...sweep, 'out.set(acc);'] };
     }
     case 'cumsum':

@@ -207,6 +207,16 @@ function staticRange(c: Cond, v: number): { from: number; to: number } | null {
   return { from: c.lo - c.e.c, to: c.hi - c.e.c };
 }
 
+/**
+ * A guard `lo <= i_v + rest < hi` whose rest reads only loops outside `v` (an unfold's window
+ * offset): it holds on one range of `v` per run of the loop, computed before it. Returns rest.
+ */
+function movingRange(c: Cond, v: number): Affine | null {
+  if (c.t !== 'range' || c.e.t !== 'aff' || c.e.terms.get(v) !== 1) return null;
+  for (const u of c.e.terms.keys()) if (u > v) return null;
+  return add(c.e, scale(loopVar(v), -1)) as Affine;
+}
+
 /** Gathers needed with `v` as the vector loop, or null where `v` cannot be vectorized. */
 function vectorCost(p: LoopNest, v: number, segments: boolean): number | null {
   if ((p.extents[v] ?? 0) < 4) return null;
@@ -215,7 +225,7 @@ function vectorCost(p: LoopNest, v: number, segments: boolean): number | null {
   let gathers = 0;
   let ok = true;
   walkNodes(p.body, (s) => {
-    const guard = (c: Cond): boolean => has(varsOf(c.e), v) && !(segments && staticRange(c, v));
+    const guard = (c: Cond): boolean => has(varsOf(c.e), v) && !(segments && (staticRange(c, v) || movingRange(c, v)));
     if (s.t === 'select' && s.conds.some(guard)) ok = false;
     if (s.t === 'op' && s.dtype === 'bool' && !BOOL_OPS.has(s.op)) ok = false;
     if (s.t === 'index' && s.dtype === 'bool') ok = false;
@@ -530,24 +540,25 @@ class KernelGen {
 
   private select(s: SExpr & { t: 'select' }, lanes: 1 | 4): Operand {
     const { mod, e } = this;
-    const known = s.conds.map((c) => this.known.get(c));
-    if (known.some((k) => k === false)) return this.gen(s.b, lanes);
-    if (known.every((k) => k === true)) return this.gen(s.a, lanes);
+    if (s.conds.some((c) => this.known.get(c) === false)) return this.gen(s.b, lanes);
+    // Guards known to hold in this segment are not tested.
+    const conds = s.conds.filter((c) => this.known.get(c) !== true);
+    if (conds.length === 0) return this.gen(s.a, lanes);
     const id = this.ids.get(s)!;
-    const vars = s.conds.reduce((m, c) => union(m, varsOf(c.e)), 0);
+    const vars = conds.reduce((m, c) => union(m, varsOf(c.e)), 0);
     const pre = this.pre;
     let cond: Operand;
     if (pre && !has(vars, pre.loop)) {
-      const k = `cond:${id}`;
+      const k = `cond:${id}:${conds.map((c) => s.conds.indexOf(c)).join(',')}`;
       let hit = pre.cache.get(k);
       if (!hit) {
         const local = e.local(this.bin.i32, 'guard');
-        pre.stmts.push(e.set(local, this.condExpr(s.conds)));
+        pre.stmts.push(e.set(local, this.condExpr(conds)));
         hit = () => e.get(local);
         pre.cache.set(k, hit);
       }
       cond = hit;
-    } else cond = e.let(this.bin.i32, this.condExpr(s.conds), 'guard');
+    } else cond = e.let(this.bin.i32, this.condExpr(conds), 'guard');
     const type = valueType(this.bin, s.dtype, lanes);
     if (!this.readsMemory(s.a) && !this.readsMemory(s.b)) {
       const a = this.gen(s.a, lanes);
@@ -557,7 +568,7 @@ class KernelGen {
     // A guarded load runs only where its guard holds.
     const branch = (side: 'a' | 'b') => (): Expr => {
       this.scopes.push(new Map());
-      this.path.push({ node: id, conds: s.conds, side, vars });
+      this.path.push({ node: id, conds, side, vars });
       try {
         return this.gen(side === 'a' ? s.a : s.b, lanes)();
       } finally {
@@ -614,13 +625,17 @@ class KernelGen {
     const n = this.p.extents[d]!;
     if (this.vv !== d) return this.loop(d, 0, n, 1, scalar);
     const guards: [Cond, { from: number; to: number }][] = [];
+    const moving: Cond[] = [];
     walkNodes(this.p.body, (s) => {
       if (s.t !== 'select') return;
       for (const c of s.conds) {
-        const r = has(varsOf(c.e), d) ? staticRange(c, d) : null;
+        if (!has(varsOf(c.e), d)) continue;
+        const r = staticRange(c, d);
         if (r) guards.push([c, r]);
+        else if (movingRange(c, d)) moving.push(c);
       }
     });
+    if (moving.length) return this.movingSegments(d, [...guards.map(([c]) => c), ...moving], vector, scalar);
     const clamp = (x: number): number => Math.max(0, Math.min(n, x));
     const cuts = [...new Set([0, n, ...guards.flatMap(([, r]) => [clamp(r.from), clamp(r.to)])])].sort((a, b) => a - b);
     for (let k = 0; k + 1 < cuts.length; k++) {
@@ -631,6 +646,48 @@ class KernelGen {
       this.loop(d, mid, to, 1, scalar);
     }
     this.known = new Map();
+  }
+
+  /**
+   * Guards on `d` whose range moves with outer loops: the range where all hold is computed
+   * before the loop; it runs 4 lanes at a time there, and tests the guards per element outside.
+   */
+  private movingSegments(d: number, guards: readonly Cond[], vector: () => void, scalar: () => void): void {
+    const { mod, e } = this;
+    const i32 = mod.i32;
+    const max = (a: Operand, b: Operand): Operand => e.let(this.bin.i32, mod.select(i32.gt_s(a(), b()), a(), b()), 'seg');
+    const min = (a: Operand, b: Operand): Operand => e.let(this.bin.i32, mod.select(i32.lt_s(a(), b()), a(), b()), 'seg');
+    let lo: Operand = () => i32.const(0);
+    let hi: Operand = () => i32.const(this.p.extents[d]!);
+    for (const c of guards) {
+      if (c.t !== 'range') continue;
+      const rest = this.ix(add(c.e, scale(loopVar(d), -1)));
+      const r = e.let(this.bin.i32, rest, 'off');
+      lo = max(lo, e.let(this.bin.i32, i32.sub(i32.const(c.lo), r()), 'seg'));
+      hi = min(hi, e.let(this.bin.i32, i32.sub(i32.const(c.hi), r()), 'seg'));
+    }
+    hi = max(hi, lo);
+    const mid = e.let(this.bin.i32, i32.add(lo(), i32.and(i32.sub(hi(), lo()), i32.const(-4))), 'seg');
+    const end: Operand = () => i32.const(this.p.extents[d]!);
+    this.known = new Map();
+    this.dynamicLoop(d, () => i32.const(0), lo, 1, scalar);
+    this.known = new Map(guards.map((c) => [c, true]));
+    this.dynamicLoop(d, lo, mid, 4, vector);
+    this.dynamicLoop(d, mid, hi, 1, scalar);
+    this.known = new Map();
+    this.dynamicLoop(d, hi, end, 1, scalar);
+  }
+
+  /** `for (i_d = from; i_d < to; i_d += step)` with bounds computed at run time. */
+  private dynamicLoop(d: number, from: Operand, to: Operand, step: number, body: () => void): void {
+    const { mod, e } = this;
+    const i = this.iv[d]!;
+    const label = e.label('L');
+    const stmts = e.capture(body);
+    stmts.push(e.set(i, mod.i32.add(e.get(i), mod.i32.const(step))));
+    stmts.push(mod.br(label, mod.i32.lt_s(e.get(i), to())));
+    e.emit(e.set(i, from()));
+    e.emit(mod.if(mod.i32.lt_s(e.get(i), to()), mod.loop(label, mod.block(null, stmts))));
   }
 
   /** Loop 0 over [begin, end) from the params: 4-lane steps while 4 fit, then single ones. */

@@ -54,8 +54,33 @@ export function add(a: IExpr, b: IExpr): IExpr {
       }
     } else parts.push(e);
   }
+  // k·(x mod d) + k·d·floor(x / d) = k·x: what a reshape back to the original shape leaves.
+  for (let i = 0; i < parts.length; i++) {
+    const m = multipleOf(parts[i]!);
+    if (m.core.t !== 'mod') continue;
+    const { a: x, d } = m.core;
+    const j = parts.findIndex((p) => {
+      const q = multipleOf(p);
+      return q.core.t === 'div' && q.core.d === d && q.k === m.k * d && key(q.core.a) === key(x);
+    });
+    if (j < 0) continue;
+    const whole = scale(x, m.k);
+    parts.splice(Math.max(i, j), 1);
+    parts.splice(Math.min(i, j), 1);
+    return [...parts, aff, whole].reduce((acc, p) => add(acc, p), constant(0) as IExpr);
+  }
   if (aff.terms.size || aff.c) parts.push(aff);
   return parts.length === 1 ? parts[0]! : { t: 'sum', parts };
+}
+
+/** A non-affine part as k · core. */
+function multipleOf(e: IExpr): { core: IExpr; k: number } {
+  let k = 1;
+  while (e.t === 'mul') {
+    k *= e.d;
+    e = e.a;
+  }
+  return { core: e, k };
 }
 
 export function scale(a: IExpr, k: number): IExpr {
@@ -92,37 +117,113 @@ export function range(e: IExpr, ext: Extents): [number, number] {
   return lo >= 0 && hi < e.d ? [lo, hi] : [0, e.d - 1];
 }
 
-/** floor(a / d), simplified when the remainder provably stays in [0, d). */
-export function div(a: IExpr, d: number, ext: Extents): IExpr {
-  if (d === 1) return a;
-  if (a.t === 'aff') {
-    const q = new Map<number, number>();
-    const r = new Map<number, number>();
-    for (const [v, c] of a.terms) (c % d === 0 ? q : r).set(v, c % d === 0 ? c / d : c);
-    const qc = Math.floor(a.c / d);
-    const rest = affine(r, a.c - qc * d);
-    const [lo, hi] = range(rest, ext);
-    if (lo >= 0 && hi < d) return affine(q, qc);
-  }
-  const [lo, hi] = range(a, ext);
-  if (lo >= 0 && hi < d) return constant(0);
-  return { t: 'div', a, d };
+/** A summand with the factor every value of it is a multiple of (|coeff| of a term, d of a·d). */
+interface Atom {
+  readonly e: IExpr;
+  readonly factor: number;
 }
 
-/** a mod d, simplified when a provably stays in [0, d) after dropping multiples of d. */
+/** `e` as summands (single affine terms and non-affine parts) plus its constant. */
+function atomsOf(e: IExpr): { atoms: Atom[]; c: number } {
+  const atoms: Atom[] = [];
+  let c = 0;
+  const visit = (x: IExpr): void => {
+    if (x.t === 'aff') {
+      c += x.c;
+      for (const [v, k] of x.terms) atoms.push({ e: affine(new Map([[v, k]]), 0), factor: Math.abs(k) });
+    } else if (x.t === 'sum') x.parts.forEach(visit);
+    else atoms.push({ e: x, factor: x.t === 'mul' ? x.d : 1 });
+  };
+  visit(e);
+  return { atoms, c };
+}
+
+/** Σ atoms / g + c (every atom's factor is a multiple of g). */
+function sumDividedBy(atoms: readonly Atom[], g: number, c: number): IExpr {
+  let acc: IExpr = constant(c);
+  for (const a of atoms) {
+    if (a.e.t === 'aff') acc = add(acc, affine(new Map([...a.e.terms].map(([v, k]) => [v, k / g])), 0));
+    else if (a.e.t === 'mul') acc = add(acc, a.e.d === g ? a.e.a : { t: 'mul', a: a.e.a, d: a.e.d / g });
+    else throw new Error('index-expr: dividing an atom that is not a multiple');
+  }
+  return acc;
+}
+
+const sumOf = (atoms: readonly Atom[], c: number): IExpr => atoms.reduce<IExpr>((acc, a) => add(acc, a.e), constant(c));
+
+/** Divisors of d strictly between 1 and d, largest first. */
+function properDivisors(d: number): number[] {
+  const out: number[] = [];
+  for (let g = Math.floor(d / 2); g > 1; g--) if (d % g === 0) out.push(g);
+  return out;
+}
+
+/**
+ * `e = d·q + r` with r ≥ 0 over the extents: q collects the summands that are multiples of d
+ * (and whole multiples of d moved in from the constant), r the rest.
+ * NOTE: code generators divide with unsigned/truncating division, so every div/mod operand
+ * they see must be non-negative: r is shifted up by multiples of d until it is.
+ */
+function splitMultiple(e: IExpr, d: number, ext: Extents): { q: IExpr; rest: Atom[]; c: number } {
+  const { atoms, c } = atomsOf(e);
+  const inQ = atoms.filter((a) => a.factor % d === 0);
+  const rest = atoms.filter((a) => a.factor % d !== 0);
+  let k = Math.floor(c / d);
+  let rc = c - k * d;
+  const lo = range(sumOf(rest, rc), ext)[0];
+  if (lo < 0) {
+    const up = Math.ceil(-lo / d);
+    k -= up;
+    rc += up * d;
+  }
+  return { q: sumDividedBy(inQ, d, k), rest, c: rc };
+}
+
+/**
+ * `rest + c` (≥ 0) as g·A + R with 0 <= R < g for the largest g dividing d that allows it,
+ * A ≥ 0 being the summands that are multiples of g; null when no such g exists.
+ */
+function splitBelow(rest: readonly Atom[], c: number, d: number, ext: Extents): { g: number; a: IExpr; r: IExpr } | null {
+  for (const g of properDivisors(d)) {
+    const big = rest.filter((a) => a.factor % g === 0);
+    if (big.length === 0) continue;
+    const small = rest.filter((a) => a.factor % g !== 0);
+    const kc = Math.floor(c / g);
+    const r = sumOf(small, c - kc * g);
+    const [lo, hi] = range(r, ext);
+    if (lo < 0 || hi >= g) continue;
+    const a = sumDividedBy(big, g, kc);
+    if (range(a, ext)[0] < 0) continue;
+    return { g, a, r };
+  }
+  return null;
+}
+
+/**
+ * floor(a / d) for a ≥ 0, simplified: multiples of d leave the division, and a remainder
+ * below a divisor g of d drops out (floor((g·A + R) / d) = floor(A / (d/g)) for 0 <= R < g).
+ */
+export function div(a: IExpr, d: number, ext: Extents): IExpr {
+  if (d === 1) return a;
+  const { q, rest, c } = splitMultiple(a, d, ext);
+  const r = sumOf(rest, c);
+  const [, hi] = range(r, ext);
+  if (hi < d) return q;
+  const below = splitBelow(rest, c, d, ext);
+  if (below) return add(q, div(below.a, d / below.g, ext));
+  return add(q, { t: 'div', a: r, d });
+}
+
+/** a mod d for a ≥ 0, simplified the same way (g·A + R mod d = g·(A mod d/g) + R). */
 export function mod(a: IExpr, d: number, ext: Extents): IExpr {
   if (d === 1) return constant(0);
-  if (a.t === 'aff') {
-    const r = new Map<number, number>();
-    for (const [v, c] of a.terms) if (c % d !== 0) r.set(v, c);
-    const rest = affine(r, ((a.c % d) + d) % d);
-    const [lo, hi] = range(rest, ext);
-    if (lo >= 0 && hi < d) return rest;
-    return { t: 'mod', a: rest, d };
-  }
-  const [lo, hi] = range(a, ext);
-  if (lo >= 0 && hi < d) return a;
-  return { t: 'mod', a, d };
+  const { rest, c } = splitMultiple(a, d, ext);
+  const r = sumOf(rest, c);
+  const [, hi] = range(r, ext);
+  if (hi < d) return r;
+  const below = splitBelow(rest, c, d, ext);
+  if (below) return add(scale(mod(below.a, d / below.g, ext), below.g), below.r);
+  return { t: 'mod', a: r, d };
 }
 
 /** A stable text key (memoization, CSE of loads). */

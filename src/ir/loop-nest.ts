@@ -2,8 +2,12 @@ import type { Value } from './graph.js';
 import type { OpName } from './ops/index.js';
 import type { Kernel } from './schedule.js';
 import type { DType, Shape } from './types.js';
-import { numel } from './types.js';
+import { numel, shapesEqual } from './types.js';
+
+const ELEMENTWISE = new Set(['unary', 'binary', 'ternary', 'cast']);
 import { add, constant, delinearize, div, type Extents, type IExpr, key, linearize, loopVar, mod, range, scale } from './index-expr.js';
+import { windowAttrs, windowOut } from './ops/conv.js';
+import { ops } from './ops/index.js';
 
 /** A guard on loop indices (padding, strided placement, concatenation ranges). */
 export type Cond =
@@ -42,6 +46,75 @@ function broadcastIdx(idx: readonly IExpr[], from: Shape, to: Shape): IExpr[] {
   return from.map((d, i) => (d === 1 ? constant(0) : idx[off + i]!));
 }
 
+/**
+ * The index into `from` of the element at `idx` of its reshape to `to`. Dims are matched in
+ * groups of equal size, so a reshape that only adds or drops size-1 dims, or merges or
+ * splits some dims, keeps the other indices as they are (no division by the whole row).
+ */
+function reshapeIndex(idx: readonly IExpr[], to: Shape, from: Shape, ext: Extents): IExpr[] {
+  if (to.includes(0) || from.includes(0)) return delinearize(linearize(idx, to), from, ext);
+  const out: IExpr[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < from.length || j < to.length) {
+    if (i < from.length && from[i] === 1) {
+      out.push(constant(0));
+      i++;
+      continue;
+    }
+    if (j < to.length && to[j] === 1) {
+      j++;
+      continue;
+    }
+    const gi = [i];
+    const gj = [j];
+    let pi = from[i++]!;
+    let pj = to[j++]!;
+    while (pi !== pj) {
+      if (pi < pj) {
+        gi.push(i);
+        pi *= from[i++]!;
+      } else {
+        gj.push(j);
+        pj *= to[j++]!;
+      }
+    }
+    // NOTE: a dim kept whole passes its index through: under a guard (pad, unfold) it may
+    // range outside the dim where the guard fails, and `mod` would wrap it for nothing.
+    if (gi.length === 1 && gj.length === 1) out.push(idx[gj[0]!]!);
+    else out.push(...delinearize(linearize(gj.map((d) => idx[d]!), gj.map((d) => to[d]!)), gi.map((d) => from[d]!), ext));
+  }
+  return out;
+}
+
+/** Guards `0 <= e_d < size_d` for the indices that can leave that range over the loops. */
+function inBounds(idx: readonly IExpr[], size: readonly number[], ext: Extents): Cond[] {
+  return idx.flatMap((e, d): Cond[] => {
+    const [lo, hi] = range(e, ext);
+    return lo >= 0 && hi < size[d]! ? [] : [{ t: 'range', e, lo: 0, hi: size[d]! }];
+  });
+}
+
+/**
+ * The loops of a pointwise kernel, per output dim (row-major, so the output stays contiguous):
+ * one loop per dim, except an unfold's [C·kh·kw, OH·OW] dims, which run as (C, kh, kw) and
+ * (OH, OW) so that its window arithmetic stays affine.
+ */
+function loopGroups(v: Value): number[][] {
+  const shape = v.type.shape;
+  // An unfold under elementwise ops of the same shape (relu(unfold(x) + b)) sets the loops too.
+  let n = v.node;
+  for (let hops = 0; n && n.op !== 'unfold' && hops < 8; hops++) {
+    const same: Value | undefined = ELEMENTWISE.has(ops[n.op].family) ? n.inputs.find((x) => x.node && shapesEqual(x.type.shape, shape)) : undefined;
+    n = same?.node ?? null;
+  }
+  if (n?.op !== 'unfold') return shape.map((d) => [d]);
+  const w = windowAttrs('unfold', n.attrs);
+  const x = n.inputs[0]!.type;
+  const [oh, ow] = windowOut('unfold', x, x.shape.slice(2), w);
+  return [[shape[0]!], [x.shape[1]!, w.kernel[0], w.kernel[1]], [oh, ow]];
+}
+
 /** Lowers the fused expression of a pointwise or reduce kernel. */
 export function lowerKernel(k: Kernel): LoopNest {
   const inputIndex = new Map(k.inputs.map((v, i) => [v, i]));
@@ -72,10 +145,8 @@ export function lowerKernel(k: Kernel): LoopNest {
         return { t: 'index', index: idx[n.attrs.axis as number]!, dtype: out.dtype };
       case 'cast':
         return { t: 'cast', arg: lower(x!, broadcastIdx(idx, x!.type.shape, out.shape), false), dtype: out.dtype };
-      case 'reshape': {
-        const lin = linearize(idx, out.shape);
-        return lower(x!, delinearize(lin, x!.type.shape, ext), false);
-      }
+      case 'reshape':
+        return lower(x!, reshapeIndex(idx, out.shape, x!.type.shape, ext), false);
       case 'permute': {
         const perm = ints(n.attrs.perm);
         const src: IExpr[] = new Array(perm.length);
@@ -138,6 +209,51 @@ export function lowerKernel(k: Kernel): LoopNest {
         }
         return acc;
       }
+      case 'unfold': {
+        // out[n, (c, ki, kj), (oi, oj)] = x[n, c, oi·s - p + ki·d, oj·s - p + kj·d], 0 outside
+        const w = windowAttrs('unfold', n.attrs);
+        const [, , H, W] = x!.type.shape as [number, number, number, number];
+        const [kh, kw] = w.kernel;
+        const OW = windowOut('unfold', x!.type, [H, W], w)[1];
+        const [nIdx, r, q] = idx as [IExpr, IExpr, IExpr];
+        const c = div(r, kh * kw, ext);
+        const ki = mod(div(r, kw, ext), kh, ext);
+        const kj = mod(r, kw, ext);
+        const i = add(add(scale(div(q, OW, ext), w.stride[0]), scale(ki, w.dilation[0])), constant(-w.padding[0]));
+        const j = add(add(scale(mod(q, OW, ext), w.stride[1]), scale(kj, w.dilation[1])), constant(-w.padding[1]));
+        const conds = inBounds([i, j], [H, W], ext);
+        const value = lower(x!, [nIdx, c, i, j], false);
+        return conds.length ? { t: 'select', conds, a: value, b: { t: 'const', value: 0, dtype: out.dtype }, dtype: out.dtype } : value;
+      }
+      case 'fold': {
+        // out[n, c, i, j] = Σ over the window taps (ki, kj) that land on (i, j) of col[n, (c, ki, kj), (oi, oj)]
+        const w = windowAttrs('fold', n.attrs);
+        const [, , H, W] = out.shape as [number, number, number, number];
+        const [kh, kw] = w.kernel;
+        const [OH, OW] = windowOut('fold', x!.type, [H, W], w);
+        const [nIdx, cIdx, iIdx, jIdx] = idx as [IExpr, IExpr, IExpr, IExpr];
+        let acc: SExpr | null = null;
+        for (let ki = 0; ki < kh; ki++) {
+          for (let kj = 0; kj < kw; kj++) {
+            const conds: Cond[] = [];
+            const tap = (at: IExpr, k: number, axis: 0 | 1, count: number): IExpr => {
+              const t = add(at, constant(w.padding[axis] - k * w.dilation[axis]));
+              const [lo, hi] = range(t, ext);
+              const s = w.stride[axis];
+              if (lo < 0 || hi > (count - 1) * s) conds.push({ t: 'range', e: t, lo: 0, hi: (count - 1) * s + 1 });
+              if (s !== 1) conds.push({ t: 'divisible', e: t, d: s });
+              return div(t, s, ext);
+            };
+            const oi = tap(iIdx, ki, 0, OH);
+            const oj = tap(jIdx, kj, 1, OW);
+            const r = add(scale(cIdx, kh * kw), constant(ki * kw + kj));
+            const load = lower(x!, [nIdx, r, add(scale(oi, OW), oj)], false);
+            const term: SExpr = conds.length ? { t: 'select', conds, a: load, b: { t: 'const', value: 0, dtype: out.dtype }, dtype: out.dtype } : load;
+            acc = acc ? { t: 'op', op: 'add', args: [acc, term], dtype: out.dtype } : term;
+          }
+        }
+        return acc!;
+      }
       default: {
         // elementwise: operands broadcast to the output
         const args = n.inputs.map((inp) => lower(inp, broadcastIdx(idx, inp.type.shape, out.shape), false));
@@ -148,17 +264,19 @@ export function lowerKernel(k: Kernel): LoopNest {
 
   if (k.kind === 'pointwise') {
     const shape = k.node.out.type.shape;
-    ext = [...shape];
-    const idx = shape.map((_, d) => loopVar(d));
+    const groups = loopGroups(k.node.out);
+    ext = groups.flat();
+    let next = 0;
+    const idx = groups.map((g) => linearize(g.map(() => loopVar(next++)), g));
     const body = lower(k.node.out, idx, true);
     return {
       extents: ext,
       body,
-      out: linearize(idx, shape),
+      out: linearize(ext.map((_, d) => loopVar(d)), ext),
       outSize: numel(shape),
       outDtype: k.node.out.type.dtype,
       reduce: null,
-      outerLoops: shape.length,
+      outerLoops: ext.length,
     };
   }
   // reduce: loops over the operand's shape, non-reduced dims first so accumulation stays local.

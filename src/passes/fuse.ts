@@ -5,9 +5,22 @@ import type { Kernel, KernelKind, Schedule } from '../ir/schedule.js';
 const POINTWISE_FAMILIES = new Set(['source', 'unary', 'binary', 'ternary', 'cast', 'movement']);
 const COMPUTE_FAMILIES = new Set(['unary', 'binary', 'ternary']);
 
+/** The longest chain of ops fused into one kernel. */
+const MAX_FUSED_DEPTH = 256;
+
+/** A fold sums this many window taps per output at most inside a loop nest (else its own kernel). */
+const MAX_FOLD_TAPS = 64;
+
+/** Whether `n` is a fold lowered into a loop nest (a sum over its window taps). */
+function isInlineFold(n: Node): boolean {
+  const k = n.attrs.kernel as number[];
+  return n.op === 'fold' && k[0]! * k[1]! <= MAX_FOLD_TAPS;
+}
+
 function kindOf(n: Node): KernelKind {
   const fam = ops[n.op].family;
-  if (POINTWISE_FAMILIES.has(fam)) return 'pointwise';
+  // unfold is index arithmetic (im2col reads its input through window offsets).
+  if (POINTWISE_FAMILIES.has(fam) || n.op === 'unfold' || isInlineFold(n)) return 'pointwise';
   if (n.op === 'sum' || n.op === 'max' || n.op === 'min' || n.op === 'prod') return 'reduce';
   if (n.op === 'matmul') return 'matmul';
   return 'opaque';
@@ -38,14 +51,15 @@ export function fuse(g: Graph): Schedule {
     const cached = light.get(v);
     if (cached !== undefined) return cached;
     const n = v.node;
-    const r = !COMPUTE_FAMILIES.has(ops[n.op].family) && kindOf(n) === 'pointwise' && n.inputs.every(isLight);
+    const r = !COMPUTE_FAMILIES.has(ops[n.op].family) && n.op !== 'fold' && kindOf(n) === 'pointwise' && n.inputs.every(isLight);
     light.set(v, r);
     return r;
   };
 
   for (const n of g.nodes) {
     const kind = kindOf(n);
-    if (kind !== 'pointwise') materialized.add(n.out);
+    // A fold is materialized: its consumers (pool gradients) often read each value several times.
+    if (kind !== 'pointwise' || n.op === 'fold') materialized.add(n.out);
     if (kind === 'opaque') n.inputs.forEach((v) => materialized.add(v));
     if (kind === 'matmul') {
       for (const v of n.inputs) {
@@ -55,6 +69,15 @@ export function fuse(g: Graph): Schedule {
     }
   }
   for (const v of g.outputs) materialized.add(v);
+  // Code generators walk a kernel's expression recursively: very long chains (a thousand
+  // scalar ops) are cut into kernels of at most MAX_FUSED_DEPTH levels.
+  const depth = new Map<Value, number>();
+  for (const n of g.nodes) {
+    if (materialized.has(n.out)) continue;
+    const d = 1 + Math.max(0, ...n.inputs.map((v) => (materialized.has(v) ? 0 : (depth.get(v) ?? 0))));
+    if (d > MAX_FUSED_DEPTH) materialized.add(n.out);
+    else depth.set(n.out, d);
+  }
   // Which kernels would compute each pointwise value: those of its consumers. A value wanted
   // by two kernels is materialized (computed once), unless it is light (index math only).
   const consumers = new Map<Value, Node[]>();

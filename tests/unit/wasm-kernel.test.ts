@@ -21,6 +21,7 @@ import type { OpName } from '../../src/ir/ops/index.js';
 import type { Kernel, Schedule } from '../../src/ir/schedule.js';
 import { type DType, numel, tensorType } from '../../src/ir/types.js';
 import { fuse, pipelines, runPasses } from '../../src/passes/index.js';
+import { interpret } from '../../src/ir/interpret.js';
 
 // ---- a tiny WebAssembly host ----------------------------------------------------------------
 
@@ -363,6 +364,69 @@ describe('wasm kernels: broadcasting and movement index math', () => {
     await check(p, (o, [x, y]) => o.add(o.concat([y!, o.slicePrim(x!, [0, 2], [4, 6], [1, 1])], 1), o.flip(x!, [1])));
     // A pad feeding a broadcast and a reduction.
     await check(p, (o, [x]) => o.sum(o.padPrim(x!, [1, 1, 2, 2], 0.5), 1));
+  });
+});
+
+describe('wasm kernels: unfold and fold as loop nests', () => {
+  type Geometry = { kernel: [number, number]; stride: [number, number]; padding: [number, number]; dilation: [number, number] };
+  const geometries: [string, number[], Geometry][] = [
+    ['3x3 pad 1 (a conv layer)', [2, 3, 9, 10], { kernel: [3, 3], stride: [1, 1], padding: [1, 1], dilation: [1, 1] }],
+    ['strided, padded, dilated', [1, 2, 11, 9], { kernel: [3, 2], stride: [2, 3], padding: [2, 1], dilation: [2, 1] }],
+    ['no padding, 1 channel', [3, 1, 8, 8], { kernel: [2, 2], stride: [2, 2], padding: [0, 0], dilation: [1, 1] }],
+    ['5x5 pad 2, rows narrower than 4', [1, 2, 6, 3], { kernel: [5, 5], stride: [1, 1], padding: [2, 2], dilation: [1, 1] }],
+  ];
+
+  /** The schedule's outputs against the float64 interpreter (the ops' own definitions). */
+  async function againstInterpreter(params: Param[], build: (o: Ops<Value>, xs: Value[]) => Value, expectFused: string[]): Promise<void> {
+    const s = schedule(params, build);
+    expect(s.kernels.map((k) => `${k.kind} ${k.node.op}`)).toEqual(expectFused);
+    const [got] = await check(params, build, { rtol: 1e-5, atol: 1e-6 });
+    const [want] = interpret(s.graph, params.map((p) => ({ dtype: p.dtype, shape: p.shape, data: Float32Array.from(p.data) })));
+    const { worst, at } = badness(got!, want!.data, { rtol: 1e-5, atol: 1e-6 });
+    expect(worst, `element ${at}: ${got![at]} vs ${want!.data[at]}`).toBeLessThanOrEqual(1);
+  }
+
+  for (const [name, shape, w] of geometries) {
+    it(`unfold, ${name}: one pointwise kernel reading the input through window offsets`, async () => {
+      const x = uniform(numel(shape), 31);
+      await againstInterpreter([{ dtype: 'f32', shape, data: x }], (o, [a]) => o.relu(o.emit('unfold', [o.add(a!, 0.25)], w)), ['pointwise where']); // relu is where(x > 0, x, 0)
+    });
+
+    it(`fold, ${name}: the sum over window taps, fused with what it reads`, async () => {
+      const [n, c, h, wd] = shape as [number, number, number, number];
+      const oh = Math.floor((h + 2 * w.padding[0] - w.dilation[0] * (w.kernel[0] - 1) - 1) / w.stride[0]) + 1;
+      const ow = Math.floor((wd + 2 * w.padding[1] - w.dilation[1] * (w.kernel[1] - 1) - 1) / w.stride[1]) + 1;
+      const cols = [n, c * w.kernel[0] * w.kernel[1], oh * ow];
+      await againstInterpreter(
+        [{ dtype: 'f32', shape: cols, data: uniform(numel(cols), 32) }],
+        (o, [a]) => o.emit('fold', [o.mul(a!, 2)], { ...w, outputSize: [h, wd] }),
+        ['pointwise fold'],
+      );
+    });
+  }
+
+  it('unfold runs its rows 4 lanes at a time between the padding (loops per window position)', async () => {
+    const shape = [2, 3, 9, 13];
+    const w = geometries[0]![2];
+    await againstInterpreter([{ dtype: 'f32', shape, data: uniform(numel(shape), 34) }], (o, [a]) => o.emit('unfold', [a!], w), ['pointwise unfold']);
+    const s = schedule([{ dtype: 'f32', shape, data: [] }], (o, [a]) => o.relu(o.emit('unfold', [a!], w)));
+    const plan = planLoopNest(lowerKernel(s.kernels[0]!));
+    // [N·C, kh, kw, OH, OW]: N and C merge, the window loops stay, OW is the vector loop
+    expect(plan.extents).toEqual([6, 3, 3, 9, 13]);
+    expect(plan.vectorLoop).toBe(4);
+  });
+
+  it('a fold with more than 64 window taps stays its own kernel, with the same values', async () => {
+    const w = { kernel: [9, 8], stride: [1, 1], padding: [4, 4], dilation: [1, 1], outputSize: [10, 9] };
+    const cols = [1, 2 * 72, 10 * 10];
+    const params: Param[] = [{ dtype: 'f32', shape: cols, data: uniform(numel(cols), 33) }];
+    const s = schedule(params, (o, [a]) => o.emit('fold', [a!], w));
+    expect(s.kernels.map((k) => `${k.kind} ${k.node.op}`)).toEqual(['opaque fold']);
+    const k = s.kernels[0]!;
+    const out = new Float32Array(numel(k.node.out.type.shape));
+    compileJsKernel(k).fn(out, [Float32Array.from(params[0]!.data)]);
+    const [want] = interpret(s.graph, [{ dtype: 'f32', shape: cols, data: Float32Array.from(params[0]!.data) }]);
+    expect(badness(out, want!.data, { rtol: 1e-6, atol: 1e-6 }).worst).toBeLessThanOrEqual(1);
   });
 });
 
