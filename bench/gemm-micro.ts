@@ -3,10 +3,12 @@
  * (WORKLOADS.md's protocol: warm-up, ~100 ms repetitions, median of 11), the thread pool's
  * dispatch latency, and the 1-vs-2-thread break-even behind `shouldParallelize`.
  *
- *   npx tsc -p . && node dist/bench/gemm-micro.js [--only W1,mlp] [--json] [--quick]
+ *   npx tsc -p . && node dist/bench/gemm-micro.js [--only W1,mlp] [--json] [--quick] [--no-fma]
+ *
+ * `--no-fma`: f32x4.mul + add instead of relaxed SIMD's fused multiply-add.
  */
 import { compileGemm, emitGemm, finishModule, GEMM_SYNC_BYTES, type GemmSpec, gemmFlops, gemmLayout, gemmThreadArgs, loadBinaryen, newGemmModule } from '../src/codegen-js/wasm-gemm.js';
-import { wasmApi } from '../src/codegen-js/wasm-js-api.js';
+import { relaxedSimdSupported, wasmApi } from '../src/codegen-js/wasm-js-api.js';
 import { optimizingWasmCompiler, shouldParallelize, ThreadPool } from '../src/runtime/threads.js';
 import { bench, type ProtocolOptions } from './protocol.js';
 
@@ -55,6 +57,14 @@ const BREAK_EVEN_SIZES: [number, number, number][] = [
 
 const args = process.argv.slice(2);
 const flag = (name: string): boolean => args.includes(name);
+const fma = !flag('--no-fma');
+/** `--tile 6x8`: micro-tile rows x columns (default: the generator's choice). */
+const tile = ((): { mr?: number; nr?: number } => {
+  const i = args.indexOf('--tile');
+  if (i < 0) return {};
+  const [mr, nr] = (args[i + 1] ?? '').split('x').map(Number);
+  return { mr, nr };
+})();
 const only = ((): string[] => {
   const i = args.indexOf('--only');
   return i >= 0 ? (args[i + 1] ?? '').split(',').filter(Boolean) : [];
@@ -106,7 +116,8 @@ async function main(): Promise<void> {
   for (const [m, k, n] of BREAK_EVEN_SIZES) maxEnd = Math.max(maxEnd, gemmLayout(specOf({ id: '', m, k, n }), 2).end);
   const memory = new wasm.Memory({ initial: Math.ceil(maxEnd / 65536) + 1, maximum: 65536, shared: true });
   const pool = await ThreadPool.create(memory, 2);
-  if (!json) console.log(`threads: ${pool.size}${pool.reason ? ` (${pool.reason})` : ''}`);
+  await optimizingWasmCompiler(); // turns relaxed SIMD on where the engine has it behind a flag
+  if (!json) console.log(`threads: ${pool.size}${pool.reason ? ` (${pool.reason})` : ''}, fma: ${fma && relaxedSimdSupported()}`);
 
   await dispatchLatency(pool);
 
@@ -114,7 +125,8 @@ async function main(): Promise<void> {
   for (const s of shapes) {
     const spec = specOf(s);
     const t0 = performance.now();
-    const g = await compileGemm(spec, { memory, threads: 2, compile: await optimizingWasmCompiler() });
+    const compile = await optimizingWasmCompiler();
+    const g = await compileGemm(spec, { memory, threads: 2, compile, fma: fma && relaxedSimdSupported(), ...tile });
     const compileMs = performance.now() - t0;
     const id = await pool.load(g.module, g.instance);
     const { a, b, c, scratch, scratchStride, sync } = g.layout;

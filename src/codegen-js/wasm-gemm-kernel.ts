@@ -3,7 +3,8 @@
  * named locals, loops, exact-width f32x4 loads and stores, the register-tiled micro-kernel
  * and the B-panel packers. Everything here emits binaryen expressions; nothing runs.
  *
- * NOTE: plain SIMD128 only (f32x4.mul + f32x4.add): relaxed-SIMD FMA needs a Node flag.
+ * The multiply-add is f32x4.mul + f32x4.add, or relaxed SIMD's f32x4.relaxed_madd with `fma`
+ * (one instruction where the hardware has FMA; the engine must accept relaxed SIMD).
  */
 import type binaryen from 'binaryen';
 
@@ -154,11 +155,19 @@ export interface TileKernel {
   kConst?: number;
   /** A constant C update mode (no `acc` param): true adds into C, false overwrites it. */
   accConst?: boolean;
+  /** Multiply-add with f32x4.relaxed_madd (relaxed SIMD) instead of mul + add. */
+  fma?: boolean;
 }
 
 /** The params a tile kernel takes, in order: `a, b, c[, kc][, acc]`. */
 export function tileParams(t: TileKernel): string[] {
   return ['a', 'b', 'c', ...(t.kConst === undefined ? ['kc'] : []), ...(t.accConst === undefined ? ['acc'] : [])];
+}
+
+/** a·b + c per lane, fused or not as the engine decides (relaxed SIMD; binaryen.js has no wrapper). */
+export function relaxedMadd(bin: Binaryen, mod: Module, a: Expr, b: Expr, c: Expr): Expr {
+  const raw = bin as unknown as { _BinaryenSIMDTernary(m: number, op: number, a: Expr, b: Expr, c: Expr): Expr; RelaxedMaddVecF32x4: number };
+  return raw._BinaryenSIMDTernary((mod as unknown as { ptr: number }).ptr, raw.RelaxedMaddVecF32x4, a, b, c);
 }
 
 /** Adds the tile kernel function `t.name` to the module. */
@@ -188,7 +197,7 @@ export function emitTileKernel(bin: Binaryen, mod: Module, t: TileKernel): void 
       out.push(f.set(av, mod.v128.load32_splat(u * t.aK + r * t.aRow, F32, f.get(ap))));
       for (let j = 0; j < nv; j++) {
         const cj = acc[r]![j]!;
-        out.push(f.set(cj, mod.f32x4.add(f.get(cj), mod.f32x4.mul(f.get(bv[j]!), f.get(av)))));
+        out.push(f.set(cj, t.fma ? relaxedMadd(bin, mod, f.get(bv[j]!), f.get(av), f.get(cj)) : mod.f32x4.add(f.get(cj), mod.f32x4.mul(f.get(bv[j]!), f.get(av)))));
       }
     }
     return out;

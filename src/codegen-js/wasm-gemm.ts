@@ -57,6 +57,8 @@ export interface GemmOptions {
   chunk?: number;
   /** k steps per micro-kernel loop iteration (V8 unrolls small loops itself: 1 is best). */
   unroll?: number;
+  /** Fused multiply-add (relaxed SIMD's f32x4.relaxed_madd); only where `relaxedSimdSupported()`. */
+  fma?: boolean;
 }
 
 /** The blocking chosen for a spec. */
@@ -75,6 +77,7 @@ export interface GemmPlan {
   /** Direct mode: panels per unit of work. */
   chunk: number;
   unroll: number;
+  fma: boolean;
   lda: number;
   ldb: number;
   ldc: number;
@@ -124,6 +127,7 @@ export function planGemm(spec: GemmSpec, options: GemmOptions = {}): GemmPlan {
   const mode = options.mode ?? (!s.transB && s.m <= DIRECT_MAX_ROWS ? 'direct' : 'packed');
   if (mode === 'direct' && s.transB) throw new ArgumentError(`gemm: direct mode needs B untransposed (${describe(spec)})`);
   const unroll = options.unroll ?? DEFAULTS.unroll;
+  const fma = options.fma ?? false;
   const mb = roundUp(options.mb ?? Math.min(DEFAULTS.mbMax, Math.ceil(s.m / 8)), mr);
   const ld = { lda: s.lda, ldb: s.ldb, ldc: s.ldc };
   if (mode === 'direct') {
@@ -131,10 +135,10 @@ export function planGemm(spec: GemmSpec, options: GemmOptions = {}): GemmPlan {
     const dnr = options.nr ?? (s.m <= 2 ? 16 : nr);
     const panels = Math.ceil(s.n / dnr);
     const chunk = options.chunk ?? Math.max(1, Math.ceil(Math.floor(s.n / dnr) / 8));
-    return { mode, mr, nr: dnr, panels, mb, unroll, ...ld, kc: s.k, kBlocks: 1, packGroup: panels, chunk };
+    return { mode, mr, nr: dnr, panels, mb, unroll, fma, ...ld, kc: s.k, kBlocks: 1, packGroup: panels, chunk };
   }
   const panels = Math.ceil(s.n / nr);
-  const base = { mode, mr, nr, panels, mb, unroll, ...ld, chunk: panels };
+  const base = { mode, mr, nr, panels, mb, unroll, fma, ...ld, chunk: panels };
   const kBlocks = Math.ceil(s.k / (options.kcMax ?? DEFAULTS.kcMax));
   const kc = Math.ceil(s.k / kBlocks);
   const packGroup = options.packGroup ?? Math.max(1, Math.floor(DEFAULTS.packGroupBytes / (kc * nr * F32)));
@@ -183,7 +187,7 @@ export function gemmThreadArgs(spec: GemmSpec, a: number, b: number, c: number, 
 
 /** The wasm features a module holding GEMMs needs (SIMD128, plus Atomics for shared memory). */
 export function gemmFeatures(bin: Binaryen): number {
-  return bin.Features.MVP | bin.Features.SIMD128 | bin.Features.Atomics | bin.Features.BulkMemory;
+  return bin.Features.MVP | bin.Features.SIMD128 | bin.Features.Atomics | bin.Features.BulkMemory | bin.Features.RelaxedSIMD;
 }
 
 /**
@@ -299,7 +303,7 @@ function rowBlocks(f: FnBuilder, mb: number, body: (r0: number, r1: number) => E
 function emitDirect(bin: Binaryen, mod: Module, f: FnBuilder, name: string, s: Required<GemmSpec>, plan: GemmPlan): Expr[] {
   const { mr, nr, chunk } = plan;
   const { aRow, aK } = aStrides(s);
-  const common = { aRow, aK, bK: s.ldb * F32, cRow: s.ldc * F32, bPadded: false, unroll: plan.unroll, kConst: s.k, accConst: s.accumulate };
+  const common = { aRow, aK, bK: s.ldb * F32, cRow: s.ldc * F32, bPadded: false, unroll: plan.unroll, fma: plan.fma, kConst: s.k, accConst: s.accumulate };
   const fullPanels = Math.floor(s.n / nr);
   const tail = s.n % nr;
   const full = fullPanels > 0 ? kernelSet(bin, mod, { ...common, width: nr }, name, s, mr) : undefined;
@@ -352,7 +356,7 @@ function emitPacked(bin: Binaryen, mod: Module, f: FnBuilder, name: string, s: R
   // One C update mode and one trip count when they do not vary between k blocks.
   const accConst = s.accumulate ? true : kBlocks === 1 ? false : undefined;
   const kConst = kTail === kc ? kc : undefined;
-  const common = { aRow, aK, bK: nr * F32, cRow: s.ldc * F32, bPadded: true, unroll: plan.unroll, kConst, accConst };
+  const common = { aRow, aK, bK: nr * F32, cRow: s.ldc * F32, bPadded: true, unroll: plan.unroll, fma: plan.fma, kConst, accConst };
   const fullPanels = Math.floor(s.n / nr);
   const tail = s.n % nr;
   const full = fullPanels > 0 ? kernelSet(bin, mod, { ...common, width: nr }, name, s, mr) : undefined;

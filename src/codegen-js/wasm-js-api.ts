@@ -20,6 +20,7 @@ export interface WasmInstance {
 }
 
 export interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
   Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
   Module: {
     new (bytes: Uint8Array): WasmModule;
@@ -41,6 +42,25 @@ export function sharedMemorySupported(): boolean {
   try {
     const m = new (wasmApi().Memory)({ initial: 1, maximum: 1, shared: true });
     return m.buffer instanceof SharedArrayBuffer;
+  } catch {
+    return false;
+  }
+}
+
+/** A module whose one function computes f32x4.relaxed_madd(0, 0, 0). */
+const RELAXED_SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 61, 1, 59, 0, 253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 253, 12,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 253, 133, 2, 11,
+]);
+
+/**
+ * Whether the engine accepts relaxed SIMD (f32x4.relaxed_madd: a fused multiply-add where the
+ * hardware has one). Node 20 needs `--experimental-wasm-relaxed-simd`, which
+ * `optimizingWasmCompiler` turns on; browsers have it by default.
+ */
+export function relaxedSimdSupported(): boolean {
+  try {
+    return wasmApi().validate(RELAXED_SIMD_PROBE);
   } catch {
     return false;
   }

@@ -921,7 +921,7 @@ export function getBinaryen(): Promise<Binaryen> {
 /** The wasm features kernels use. */
 export function kernelFeatures(bin: Binaryen): number {
   const F = bin.Features;
-  return F.MVP | F.SIMD128 | F.Atomics | F.BulkMemory | F.NontrappingFPToInt | F.SignExt | F.MutableGlobals;
+  return F.MVP | F.SIMD128 | F.Atomics | F.BulkMemory | F.NontrappingFPToInt | F.SignExt | F.MutableGlobals | F.RelaxedSIMD;
 }
 
 /** A module importing a shared `env.memory`, with the features kernels need. */

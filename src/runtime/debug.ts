@@ -3,11 +3,14 @@
  * - `KILN_DEBUG=N` (0 = quiet; 1 = compile events; 2 = also per-kernel timings, printed at exit;
  *   each level adds to the last),
  * - `KILN_VERIFY=1`: verify every graph before it is compiled, and check that it survives
- *   print → parse → print (the test suite turns this on).
+ *   print → parse → print (the test suite turns this on);
+ * - `KILN_WASM_FMA=0`: GEMMs on the wasm backend use f32x4.mul + add even where relaxed SIMD's
+ *   fused multiply-add is available (to compare, or to get the exact plain-SIMD rounding).
  */
 export interface DebugSettings {
   level: number;
   verify: boolean;
+  wasmFma: boolean;
 }
 
 function readEnv(): Record<string, string | undefined> {
@@ -20,4 +23,5 @@ const env = readEnv();
 export const debug: DebugSettings = {
   level: Number.parseInt(env.KILN_DEBUG ?? '0', 10) || 0,
   verify: env.KILN_VERIFY === '1',
+  wasmFma: env.KILN_WASM_FMA !== '0',
 };

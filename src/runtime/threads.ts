@@ -17,6 +17,7 @@
  * pool.runShared(id, 'gemm', [a, b, c, 0, 128, s, sync], { ptr: sync, bytes: GEMM_SYNC_BYTES }); // shared
  * await pool.close();
  */
+import { debug } from './debug.js';
 import { KilnError } from '../ir/errors.js';
 import { sharedMemorySupported, type WasmInstance, type WasmMemory, type WasmModule, wasmApi } from '../codegen-js/wasm-js-api.js';
 import { ARGS_F64, controlBytes, MAX_ARGS, OP, SLOT_BYTES, textOffset, W, workerSource } from './thread-worker.js';
@@ -175,30 +176,36 @@ export class ThreadPool {
   }
 
   /**
-   * Calls export `exportName` of module `moduleId` once per entry of `argsForEachThread`
-   * (entry 0 on the calling thread, entry t on worker t) and returns when all have finished.
+   * Calls export `exportName` (or `exportName[t]` on thread t) of module `moduleId` once per
+   * entry of `argsForEachThread` (entry 0 on the calling thread, entry t on worker t) and
+   * returns when all have finished.
    * Arguments are numbers (at most 8 per call; i32 params get them truncated).
    */
-  run(moduleId: number, exportName: string, argsForEachThread: readonly (readonly number[])[]): void {
+  run(moduleId: number, exportName: string | readonly string[], argsForEachThread: readonly (readonly number[])[]): void {
     this.assertOpen('run');
     const m = this.loaded(moduleId, 'run');
-    const exportIndex = m.index.get(exportName);
-    if (exportIndex === undefined) throw new ThreadPoolError(`ThreadPool.run: module ${moduleId} has no function export '${exportName}' (has: ${[...m.index.keys()].join(', ')})`);
+    // One export for all threads, or one per thread.
+    const indices = argsForEachThread.map((_, t) => {
+      const name = typeof exportName === 'string' ? exportName : exportName[t];
+      const index = name === undefined ? undefined : m.index.get(name);
+      if (index === undefined) throw new ThreadPoolError(`ThreadPool.run: module ${moduleId} has no function export '${name}' (has: ${[...m.index.keys()].join(', ')})`);
+      return index;
+    });
     const threads = argsForEachThread.length;
     if (threads < 1 || threads > this.size) throw new ThreadPoolError(`ThreadPool.run: ${threads} argument lists for a pool of ${this.size} threads`);
     for (const args of argsForEachThread) {
       if (args.length > MAX_ARGS) throw new ThreadPoolError(`ThreadPool.run: at most ${MAX_ARGS} arguments per thread, got ${args.length}`);
     }
-    const seq = threads > 1 ? this.dispatch(threads, (slot) => this.setOp(slot, OP.RUN, moduleId, exportIndex, argsForEachThread[slot] ?? [])) : 0;
+    const seq = threads > 1 ? this.dispatch(threads, (slot) => this.setOp(slot, OP.RUN, moduleId, indices[slot]!, argsForEachThread[slot] ?? [])) : 0;
     let error: unknown;
     try {
-      const fn = m.fns[exportIndex]!;
+      const fn = m.fns[indices[0]!]!;
       fn(...(argsForEachThread[0] ?? []));
     } catch (e) {
       error = e;
     }
     // NOTE: wait for the workers even when the main share threw: they still use the memory.
-    if (threads > 1) this.waitAll(threads, seq, `run '${exportName}'`);
+    if (threads > 1) this.waitAll(threads, seq, `run '${String(exportName)}'`);
     if (error !== undefined) throw error;
   }
 
@@ -369,6 +376,9 @@ export function optimizingWasmCompiler(): Promise<WasmCompiler> {
     } catch {
       return plain;
     }
+    // Relaxed SIMD (its fused multiply-add doubles the GEMM's arithmetic per instruction) is
+    // on by default in V8 from 11.4; Node 20's V8 has it behind this flag. It stays on.
+    if (debug.wasmFma) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
     const argv: readonly string[] = (globalThis as { process?: { execArgv?: string[] } }).process?.execArgv ?? [];
     // Restore what the process started with: the defaults unless the command line changed them.
     const restore = [argv.includes('--no-liftoff') ? '--no-liftoff' : '--liftoff', argv.includes('--no-wasm-lazy-compilation') ? '--no-wasm-lazy-compilation' : '--wasm-lazy-compilation'];

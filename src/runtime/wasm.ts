@@ -1,8 +1,8 @@
 import { compileJsKernel, type KernelFn } from '../codegen-js/js-kernel.js';
 import { lowerKernel } from '../ir/loop-nest.js';
 import { matmulGeometry } from '../codegen-js/matmul.js';
-import { emitGemm, GEMM_SYNC_BYTES, gemmScratchBytes, type GemmSpec } from '../codegen-js/wasm-gemm.js';
-import { type WasmInstance, type WasmModule, wasmApi } from '../codegen-js/wasm-js-api.js';
+import { emitGemm, GEMM_SYNC_BYTES, gemmScratchBytes, type GemmSpec, planGemm } from '../codegen-js/wasm-gemm.js';
+import { relaxedSimdSupported, type WasmInstance, type WasmModule, wasmApi } from '../codegen-js/wasm-js-api.js';
 import { emitLoopNest, getBinaryen, newKernelModule, planLoopNest } from '../codegen-js/wasm-kernel.js';
 import { ArgumentError, CompileError, inOp } from '../ir/errors.js';
 import type { Graph, Value } from '../ir/graph.js';
@@ -28,6 +28,8 @@ let binaryen: Binaryen | null = null;
 let loading: Promise<Binaryen> | null = null;
 /** Compiles wasm bytes straight to V8's optimizing tier (set once prepared). */
 let compiler: ((bytes: Uint8Array) => WasmModule) | null = null;
+/** GEMMs use relaxed SIMD's fused multiply-add (known once the compiler is prepared). */
+let fma = false;
 let poolPromise: Promise<ThreadPool | null> | null = null;
 /** The pool once it has started (executables compiled after that use it at once). */
 let pool: ThreadPool | null = null;
@@ -44,15 +46,28 @@ function threadPool(): Promise<ThreadPool | null> {
 /** Threads the wasm backend uses (1 until the pool has started). */
 export let wasmThreads = 1;
 
+let compilerLoading: Promise<void> | null = null;
+/** Set once the compiler, the engine's features and the thread pool are known. */
+let compilerReady = false;
+
+/** Prepares what compiling needs besides binaryen (V8 flags, relaxed SIMD): a few ms. */
+function prepareCompiler(): Promise<void> {
+  compilerLoading ??= optimizingWasmCompiler().then((c) => {
+    compiler = c;
+    fma = debug.wasmFma && relaxedSimdSupported();
+    compilerReady = true;
+  });
+  return compilerLoading;
+}
+
 /**
  * Loads binaryen (once, ~0.4 s). The wasm backend compiles synchronously: until binaryen is
  * loaded it runs JS kernels over the same memory and upgrades to wasm when it arrives.
  * `await prepareWasm()` first to get wasm kernels from the first call.
  */
 export function prepareWasm(): Promise<void> {
-  loading ??= Promise.all([getBinaryen(), optimizingWasmCompiler(), threadPool()]).then(([b, c, pool]) => {
-    compiler = c;
-    wasmThreads = pool?.size ?? 1;
+  loading ??= Promise.all([getBinaryen(), prepareCompiler(), threadPool()]).then(([b, , p]) => {
+    wasmThreads = p?.size ?? 1;
     return (binaryen = b);
   });
   return loading.then(() => undefined);
@@ -109,6 +124,25 @@ function gemmSpecOf(k: Kernel): { spec: GemmSpec; calls: [number, number, number
 }
 
 /**
+ * Column slices of a GEMM that streams B without packing (a few rows: batch-1 inference), one
+ * per thread, on panel boundaries. A static split keeps each slice of B in one core's cache from
+ * call to call (the shared call's first-come claims would move it between cores). Null where
+ * the GEMM packs B or is too narrow to split.
+ */
+function columnParts(spec: GemmSpec, threads: number): { col: number; n: number }[] | null {
+  if (threads < 2) return null;
+  const plan = planGemm(spec);
+  if (plan.mode !== 'direct') return null;
+  const cuts = Array.from({ length: threads + 1 }, (_, t) => Math.round((spec.n * t) / threads / plan.nr) * plan.nr);
+  cuts[threads] = spec.n;
+  const parts = cuts.slice(0, -1).map((col, t) => ({ col, n: cuts[t + 1]! - col }));
+  return parts.every((p) => p.n > 0) ? parts : null;
+}
+
+/** The export computing column part `p` of `parts` of GEMM kernel `name`. */
+const partName = (name: string, p: number, parts: number): string => `${name}$p${p}of${parts}`;
+
+/**
  * A compiled graph on the wasm backend: every buffer in one shared memory, fused pointwise
  * and reduction kernels and GEMMs as wasm SIMD in one module, the rest as JS over views.
  */
@@ -160,20 +194,29 @@ class WasmExecutable implements Executable {
     });
     this.outputIndex = outputIndex;
     this.paramIndex = paramIndex;
-    this.cacheKey = `${structuralKey(schedule.graph)}`;
-    const cached = readCached(this.cacheKey);
-    if (cached) this.install(cached);
-    else if (binaryen) this.upgrade(binaryen);
-    else void prepareWasm().then(() => binaryen && this.upgrade(binaryen));
+    this.structural = structuralKey(schedule.graph);
+    // A module from the disk cache needs no binaryen, but its key depends on the engine's features.
+    if (compilerReady) this.load();
+    else void prepareCompiler().then(() => this.load());
   }
 
-  private readonly cacheKey: string;
+  private readonly structural: string;
+
+  /** The wasm module from the disk cache, or compiled with binaryen (once it has loaded). */
+  private load(): void {
+    // NOTE: modules with and without relaxed SIMD differ (and the first needs the engine's support).
+    const key = `${this.structural}${fma ? ':fma' : ''}`;
+    const cached = readCached(key);
+    if (cached) this.install(cached);
+    else if (binaryen) this.upgrade(binaryen, key);
+    else void prepareWasm().then(() => binaryen && this.upgrade(binaryen, key));
+  }
 
   private readonly outputIndex: Map<Value, number>;
   private readonly paramIndex: Map<Value, number>;
 
   /** Replaces the JS kernels that have a wasm form with wasm, in one module. */
-  private upgrade(bin: Binaryen): void {
+  private upgrade(bin: Binaryen, cacheKey: string): void {
     const kernels = this.schedule.kernels;
     const mod = newKernelModule(bin);
     const wasmKinds = new Set(['pointwise', 'reduce', 'matmul']);
@@ -183,7 +226,11 @@ class WasmExecutable implements Executable {
         if (!wasmKinds.has(k.kind)) return;
         if (k.kind === 'matmul') {
           if (k.node.out.type.dtype !== 'f32') return;
-          emitGemm(bin, mod, `k${i}`, gemmSpecOf(k).spec);
+          const { spec } = gemmSpecOf(k);
+          emitGemm(bin, mod, `k${i}`, spec, { fma });
+          // NOTE: decided by the threads known now; `useKernels` uses the parts only if present.
+          const parts = columnParts(spec, wasmThreads);
+          parts?.forEach((part, p) => emitGemm(bin, mod, partName(`k${i}`, p, parts.length), { ...spec, n: part.n, ldb: spec.n, ldc: spec.n }, { fma }));
         } else {
           emitLoopNest(bin, mod, `k${i}`, lowerKernel(k), k.inputs.map((v) => v.type.dtype), { split: this.splitExtent.has(i) });
         }
@@ -195,7 +242,7 @@ class WasmExecutable implements Executable {
     } finally {
       mod.dispose();
     }
-    writeCached(this.cacheKey, bytes);
+    writeCached(cacheKey, bytes);
     this.install(bytes);
     if (debug.level >= 1) console.error(`kiln: wasm @${this.name}: ${kernels.length} kernels, ${bytes.length} bytes of wasm`);
   }
@@ -242,6 +289,19 @@ class WasmExecutable implements Executable {
       if (k.kind !== 'matmul') return { ...s, label, run: (ptrs) => fn(...ptrs) };
       const { spec, calls } = gemmSpecOf(k);
       const scratch = this.scratch;
+      const parts = shared && shouldParallelize(spec, threads) ? columnParts(spec, threads) : null;
+      if (shared && parts && parts.every((_, p) => instance.exports[partName(name, p, parts.length)])) {
+        const { pool, id } = shared;
+        const names = parts.map((_, p) => partName(name, p, parts.length));
+        return {
+          ...s,
+          label: `${label} x${threads} cols`,
+          run: (ptrs) => {
+            const [c, a, b] = ptrs as [number, number, number];
+            for (const [ao, bo, co] of calls) pool.run(id, names, parts.map((part) => [a + ao, b + bo + part.col * 4, c + co + part.col * 4, 0, spec.m, scratch, 0]));
+          },
+        };
+      }
       if (shared && shouldParallelize(spec, threads)) {
         const { pool, id } = shared;
         const sync = { ptr: this.sync, bytes: GEMM_SYNC_BYTES };

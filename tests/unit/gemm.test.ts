@@ -20,8 +20,8 @@ import {
   resolveSpec,
   splitRows,
 } from '../../src/codegen-js/wasm-gemm.js';
-import { type WasmMemory, wasmApi } from '../../src/codegen-js/wasm-js-api.js';
-import { shouldParallelize, ThreadPool, ThreadPoolError } from '../../src/runtime/threads.js';
+import { relaxedSimdSupported, type WasmMemory, wasmApi } from '../../src/codegen-js/wasm-js-api.js';
+import { optimizingWasmCompiler, shouldParallelize, ThreadPool, ThreadPoolError } from '../../src/runtime/threads.js';
 
 interface Case {
   spec: GemmSpec;
@@ -366,6 +366,28 @@ describe('wasm gemm', () => {
     expect(pool.reason).toBe('the memory is not shared (create it with shared: true)');
     await pool.close();
     expect(() => pool.run(0, 'x', [[]])).toThrow('ThreadPool.run: the pool is closed');
+  });
+
+  it('with relaxed SIMD, multiply-adds are fused and C still matches the reference (both strategies)', async () => {
+    await optimizingWasmCompiler(); // turns relaxed SIMD on in Node 20
+    expect(relaxedSimdSupported()).toBe(true);
+    const fmaCases: Case[] = [
+      { spec: { m: 37, n: 29, k: 53, transA: false, transB: true, accumulate: false }, options: { fma: true, ...TINY_BLOCKS } },
+      { spec: { m: 64, n: 40, k: 300, transA: true, transB: false, accumulate: true }, options: { fma: true } },
+      { spec: { m: 1, n: 70, k: 33, transA: false, transB: false, accumulate: false }, options: { fma: true } },
+      { spec: { m: 3, n: 9, k: 300, transA: false, transB: false, lda: 301, ldb: 11, ldc: 12, accumulate: false }, options: { fma: true, mode: 'direct' } },
+    ];
+    const fused = await buildAll(fmaCases);
+    const wasm = wasmApi();
+    const exp = new wasm.Instance(new wasm.Module(fused.bytes), { env: { memory: fused.memory } }).exports;
+    const bad = checkAll(fused.placed, fused.memory, (p) => (exp[p.name] as (...a: number[]) => void)(p.a, p.b, p.c, 0, p.spec.m, p.scratch, 0), (p) => [[0, p.spec.m]]);
+    expect(bad).toEqual([]);
+    // the instruction is there
+    const bin = await loadBinaryen();
+    const mod = newGemmModule(bin);
+    emitGemm(bin, mod, 'g', { m: 2, n: 4, k: 3, transA: false, transB: false, accumulate: false }, { fma: true });
+    expect(mod.emitText()).toContain('f32x4.relaxed_madd');
+    mod.dispose();
   });
 
   it('parallelizes only kernels big enough to pay for the dispatch', () => {
