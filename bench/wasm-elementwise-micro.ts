@@ -61,6 +61,8 @@ interface Variant {
 
 const VARIANTS: Variant[] = [
   { name: 'simd', options: {}, threads: 1 },
+  { name: 'simd, 1 vector/iter', options: { interleave: 1 }, threads: 1 },
+  { name: 'simd, 4 vectors/iter', options: { interleave: 4 }, threads: 1 },
   { name: 'scalar', options: { vectorize: false }, threads: 1 },
   { name: 'simd, 2 threads', options: { split: true }, threads: 2 },
 ];

@@ -123,6 +123,13 @@ function gemmSpecOf(k: Kernel): { spec: GemmSpec; calls: [number, number, number
   return { spec: { m: g.m, n: g.n, k: g.k, transA: g.transA, transB: g.transB, accumulate: false }, calls };
 }
 
+/** A fresh array with the contents of an arena view (allocate + set: a quarter faster than slice here). */
+function copyOut(view: Storage): Storage {
+  const out = view instanceof Float32Array ? new Float32Array(view.length) : view instanceof Int32Array ? new Int32Array(view.length) : new Uint8Array(view.length);
+  out.set(view);
+  return out;
+}
+
 /**
  * Column slices of a GEMM that streams B without packing (a few rows: batch-1 inference), one
  * per thread, on panel boundaries. A static split keeps each slice of B in one core's cache from
@@ -365,7 +372,7 @@ class WasmExecutable implements Executable {
     return g.outputs.map((v, i) => {
       const p = this.paramIndex.get(v);
       const n = numel(v.type.shape);
-      const data = p !== undefined ? args[p]!.data.slice() : arena.viewAt(v.type.dtype, this.outputs[this.outputIndex.get(v)!]!, n).slice();
+      const data = p !== undefined ? args[p]!.data.slice() : copyOut(arena.viewAt(v.type.dtype, this.outputs[this.outputIndex.get(v)!]!, n));
       return { dtype: v.type.dtype, shape: v.type.shape, data };
     });
   }

@@ -13,6 +13,12 @@
   (local $gt v128)
   (local $where v128)
   (local $base_2 i32)
+  (local $i1_1 i32)
+  (local $x0_3 v128)
+  (local $x1_3 v128)
+  (local $add_2 v128)
+  (local $gt_2 v128)
+  (local $where_2 v128)
   (local.set $k
    (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
   )
@@ -42,12 +48,29 @@
     (i32.const 0)
    )
    (loop $L1
+    (local.set $i1_1
+     (i32.add
+      (local.get $i1)
+      (i32.const 4)
+     )
+    )
     (local.set $x0_2
      (v128.load align=4
       (i32.add
        (local.get $base)
        (i32.mul
         (local.get $i1)
+        (i32.const 4)
+       )
+      )
+     )
+    )
+    (local.set $x0_3
+     (v128.load align=4
+      (i32.add
+       (local.get $base)
+       (i32.mul
+        (local.get $i1_1)
         (i32.const 4)
        )
       )
@@ -64,10 +87,27 @@
       )
      )
     )
+    (local.set $x1_3
+     (v128.load align=4
+      (i32.add
+       (local.get $x1)
+       (i32.mul
+        (local.get $i1_1)
+        (i32.const 4)
+       )
+      )
+     )
+    )
     (local.set $add
      (f32x4.add
       (local.get $x0_2)
       (local.get $x1_2)
+     )
+    )
+    (local.set $add_2
+     (f32x4.add
+      (local.get $x0_3)
+      (local.get $x1_3)
      )
     )
     (local.set $gt
@@ -76,11 +116,24 @@
       (local.get $k)
      )
     )
+    (local.set $gt_2
+     (f32x4.gt
+      (local.get $add_2)
+      (local.get $k)
+     )
+    )
     (local.set $where
      (v128.bitselect
       (local.get $add)
       (local.get $k)
       (local.get $gt)
+     )
+    )
+    (local.set $where_2
+     (v128.bitselect
+      (local.get $add_2)
+      (local.get $k)
+      (local.get $gt_2)
      )
     )
     (v128.store align=4
@@ -93,10 +146,20 @@
      )
      (local.get $where)
     )
+    (v128.store align=4
+     (i32.add
+      (local.get $base_2)
+      (i32.mul
+       (local.get $i1_1)
+       (i32.const 4)
+      )
+     )
+     (local.get $where_2)
+    )
     (local.set $i1
      (i32.add
       (local.get $i1)
-      (i32.const 4)
+      (i32.const 8)
      )
     )
     (br_if $L1
