@@ -58,12 +58,14 @@ const BREAK_EVEN_SIZES: [number, number, number][] = [
 const args = process.argv.slice(2);
 const flag = (name: string): boolean => args.includes(name);
 const fma = !flag('--no-fma');
-/** `--tile 6x8`: micro-tile rows x columns (default: the generator's choice). */
-const tile = ((): { mr?: number; nr?: number } => {
+/** `--tile 6x8`: micro-tile rows x columns; `--set kcMax=128,mb=16`: other GemmOptions (default: the generator's choice). */
+const tile = ((): Record<string, number> => {
+  const out: Record<string, number> = {};
   const i = args.indexOf('--tile');
-  if (i < 0) return {};
-  const [mr, nr] = (args[i + 1] ?? '').split('x').map(Number);
-  return { mr, nr };
+  if (i >= 0) [out.mr, out.nr] = (args[i + 1] ?? '').split('x').map(Number) as [number, number];
+  const j = args.indexOf('--set');
+  if (j >= 0) for (const kv of (args[j + 1] ?? '').split(',')) out[kv.split('=')[0]!] = Number(kv.split('=')[1]);
+  return out;
 })();
 const only = ((): string[] => {
   const i = args.indexOf('--only');

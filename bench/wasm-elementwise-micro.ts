@@ -16,7 +16,7 @@ import { Ops } from '../src/ir/lang/index.js';
 import type { Kernel } from '../src/ir/schedule.js';
 import { numel, tensorType } from '../src/ir/types.js';
 import { fuse, pipelines, runPasses } from '../src/passes/index.js';
-import { ThreadPool } from '../src/runtime/threads.js';
+import { optimizingWasmCompiler, ThreadPool } from '../src/runtime/threads.js';
 import { randn } from './data.js';
 import { bench, median, type ProtocolOptions, r4 } from './protocol.js';
 
@@ -64,7 +64,9 @@ const VARIANTS: Variant[] = [
   { name: 'simd, 1 vector/iter', options: { interleave: 1 }, threads: 1 },
   { name: 'simd, 4 vectors/iter', options: { interleave: 4 }, threads: 1 },
   { name: 'scalar', options: { vectorize: false }, threads: 1 },
+  { name: 'simd, fma', options: { fma: true }, threads: 1 },
   { name: 'simd, 2 threads', options: { split: true }, threads: 2 },
+  { name: 'simd, fma, 2 threads', options: { split: true, fma: true }, threads: 2 },
 ];
 
 function kernelsOf(c: Case): Kernel[] {
@@ -138,6 +140,7 @@ function cpuMs(fn: () => void, k: number, reps: number): number {
 }
 
 async function main(): Promise<void> {
+  await optimizingWasmCompiler(); // relaxed SIMD (fma variants) is behind a V8 flag in Node 20
   const json = process.argv.includes('--json');
   const quick = process.argv.includes('--quick');
   const opts: Partial<ProtocolOptions> = quick ? { warmupMs: 50, reps: 5, targetRepMs: 20 } : {};

@@ -7,6 +7,7 @@
  * (one instruction where the hardware has FMA; the engine must accept relaxed SIMD).
  */
 import type binaryen from 'binaryen';
+import { relaxedMadd } from './wasm-math.js';
 
 export type Binaryen = typeof binaryen;
 export type Module = binaryen.Module;
@@ -162,12 +163,6 @@ export interface TileKernel {
 /** The params a tile kernel takes, in order: `a, b, c[, kc][, acc]`. */
 export function tileParams(t: TileKernel): string[] {
   return ['a', 'b', 'c', ...(t.kConst === undefined ? ['kc'] : []), ...(t.accConst === undefined ? ['acc'] : [])];
-}
-
-/** a·b + c per lane, fused or not as the engine decides (relaxed SIMD; binaryen.js has no wrapper). */
-export function relaxedMadd(bin: Binaryen, mod: Module, a: Expr, b: Expr, c: Expr): Expr {
-  const raw = bin as unknown as { _BinaryenSIMDTernary(m: number, op: number, a: Expr, b: Expr, c: Expr): Expr; RelaxedMaddVecF32x4: number };
-  return raw._BinaryenSIMDTernary((mod as unknown as { ptr: number }).ptr, raw.RelaxedMaddVecF32x4, a, b, c);
 }
 
 /** Adds the tile kernel function `t.name` to the module. */

@@ -46,6 +46,8 @@ export interface WasmKernelOptions {
    * (default 2): independent dependency chains let the core overlap long math (tanh, exp).
    */
   interleave?: number;
+  /** Polynomials (exp, tanh, ...) use relaxed SIMD's fused multiply-add (default false). */
+  fma?: boolean;
 }
 
 /**
@@ -959,7 +961,7 @@ export function emitLoopNest(
   const plan = planLoopNest(nest, options);
   const params: [string, number][] = [['out', binaryen.i32], ...inputDtypes.map((_, i): [string, number] => [`x${i}`, binaryen.i32])];
   if (options.split) params.push(['begin', binaryen.i32], ['end', binaryen.i32]);
-  const e = new FnEmitter(binaryen, mod, params, options.poolConstants ?? true);
+  const e = new FnEmitter(binaryen, mod, params, options.poolConstants ?? true, options.fma ?? false);
   const range = options.split && plan.splitExtent > 0 ? ([params.length - 2, params.length - 1] as const) : null;
   new KernelGen(e, plan, range, options.interleave ?? defaultInterleave(plan.body)).emit();
   e.finish(name, binaryen.none);

@@ -51,6 +51,8 @@ export class FnEmitter {
     params: ReadonlyArray<readonly [string, Type]>,
     /** Keep v128 constants in locals set at entry (hot loops then only read registers). */
     readonly poolConstants = true,
+    /** Polynomials use relaxed SIMD's fused multiply-add (the engine must accept relaxed SIMD). */
+    readonly fma = false,
   ) {
     for (const [name, type] of params) this.local(type, name);
     this.nParams = params.length;
@@ -168,11 +170,21 @@ export class FnEmitter {
 
 // ---- helpers ------------------------------------------------------------------------------
 
+/** a·b + c per lane, fused or not as the engine decides (relaxed SIMD; binaryen.js has no wrapper). */
+export function relaxedMadd(bin: Binaryen, mod: Module, a: Expr, b: Expr, c: Expr): Expr {
+  const raw = bin as unknown as { _BinaryenSIMDTernary(m: number, op: number, a: Expr, b: Expr, c: Expr): Expr; RelaxedMaddVecF32x4: number };
+  return raw._BinaryenSIMDTernary((mod as unknown as { ptr: number }).ptr, raw.RelaxedMaddVecF32x4, a, b, c);
+}
+
+/** a·b + c on f32x4: one fused instruction where the emitter may use relaxed SIMD. */
+function madd(e: FnEmitter, a: Expr, b: Expr, c: Expr): Expr {
+  return e.fma ? relaxedMadd(e.bin, e.mod, a, b, c) : e.mod.f32x4.add(e.mod.f32x4.mul(a, b), c);
+}
+
 /** Horner's rule on f32x4: coefficients from the highest power down. */
 function horner(e: FnEmitter, t: Operand, coeffs: readonly number[]): Expr {
-  const f = e.mod.f32x4;
   let acc = e.f32x4(coeffs[0]!);
-  for (const c of coeffs.slice(1)) acc = f.add(f.mul(acc, t()), e.f32x4(c));
+  for (const c of coeffs.slice(1)) acc = madd(e, acc, t(), e.f32x4(c));
   return acc;
 }
 
@@ -181,13 +193,11 @@ function horner(e: FnEmitter, t: Operand, coeffs: readonly number[]): Expr {
  * One more multiply, half the dependency chain: these loops are latency-bound.
  */
 function horner2(e: FnEmitter, t: Operand, t2: Operand, coeffs: readonly number[]): Expr {
-  const f = e.mod.f32x4;
   const low = [...coeffs].reverse();
-  const pair = (k: number): Expr =>
-    k + 1 < low.length ? f.add(f.mul(e.f32x4(low[k + 1]!), t()), e.f32x4(low[k]!)) : e.f32x4(low[k]!);
+  const pair = (k: number): Expr => (k + 1 < low.length ? madd(e, e.f32x4(low[k + 1]!), t(), e.f32x4(low[k]!)) : e.f32x4(low[k]!));
   const top = Math.floor((low.length - 1) / 2) * 2;
   let acc = pair(top);
-  for (let k = top - 2; k >= 0; k -= 2) acc = f.add(f.mul(acc, t2()), pair(k));
+  for (let k = top - 2; k >= 0; k -= 2) acc = madd(e, acc, t2(), pair(k));
   return acc;
 }
 
@@ -620,10 +630,10 @@ export type VectorMathName = keyof typeof vectorMath;
  * `kiln.<name>.f32x4(v128) -> v128`: the routine as a function, for scalar code (which calls it
  * on a splat and takes lane 0) so that each routine is written, and tested, once.
  */
-export function ensureVectorMathFn(ctx: { bin: Binaryen; mod: Module }, name: VectorMathName): string {
-  const fname = `kiln.${name}.f32x4`;
+export function ensureVectorMathFn(ctx: { bin: Binaryen; mod: Module; fma?: boolean }, name: VectorMathName): string {
+  const fname = `kiln.${name}.f32x4${ctx.fma ? '.fma' : ''}`;
   return ensureFunction(ctx, fname, () => {
-    const e = new FnEmitter(ctx.bin, ctx.mod, [['x', ctx.bin.v128]], false);
+    const e = new FnEmitter(ctx.bin, ctx.mod, [['x', ctx.bin.v128]], false, ctx.fma);
     const r = vectorMath[name](e, () => e.get(0));
     e.finish(fname, ctx.bin.v128, r);
   });

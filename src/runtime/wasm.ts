@@ -239,7 +239,7 @@ class WasmExecutable implements Executable {
           const parts = columnParts(spec, wasmThreads);
           parts?.forEach((part, p) => emitGemm(bin, mod, partName(`k${i}`, p, parts.length), { ...spec, n: part.n, ldb: spec.n, ldc: spec.n }, { fma }));
         } else {
-          emitLoopNest(bin, mod, `k${i}`, lowerKernel(k), k.inputs.map((v) => v.type.dtype), { split: this.splitExtent.has(i) });
+          emitLoopNest(bin, mod, `k${i}`, lowerKernel(k), k.inputs.map((v) => v.type.dtype), { split: this.splitExtent.has(i), fma });
         }
       });
       if (!mod.validate()) throw new CompileError(`wasm @${this.name}: binaryen rejected the generated module`);

@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { compileJsKernel, loopNestSource } from '../../src/codegen-js/js-kernel.js';
 import { jsHelpers } from '../../src/codegen-js/js-templates.js';
 import type { IExpr } from '../../src/ir/index-expr.js';
@@ -22,6 +22,7 @@ import type { Kernel, Schedule } from '../../src/ir/schedule.js';
 import { type DType, numel, tensorType } from '../../src/ir/types.js';
 import { fuse, pipelines, runPasses } from '../../src/passes/index.js';
 import { interpret } from '../../src/ir/interpret.js';
+import { optimizingWasmCompiler } from '../../src/runtime/threads.js';
 
 // ---- a tiny WebAssembly host ----------------------------------------------------------------
 
@@ -678,11 +679,11 @@ interface Accuracy {
 }
 
 /** Runs `op` elementwise on `xs` (n a multiple of 4: the vector path) and measures it against `ref`. */
-async function accuracy(op: OpName, xs: Float32Array, ref: (x: number) => number, relFloor = MIN_NORMAL): Promise<Accuracy> {
+async function accuracy(op: OpName, xs: Float32Array, ref: (x: number) => number, relFloor = MIN_NORMAL, fma = false): Promise<Accuracy> {
   const s = schedule([{ dtype: 'f32', shape: [xs.length], data: xs }], (o, [x]) => o.emit(op, [x!]));
   const k = s.kernels[0]!;
   const out = new Float32Array(xs.length);
-  instantiate((await compileLoopNest(lowerKernel(k), ['f32'])).bytes, 'kernel', 'f32')(out, [xs]);
+  instantiate((await compileLoopNest(lowerKernel(k), ['f32'], { fma })).bytes, 'kernel', 'f32')(out, [xs]);
   const acc: Accuracy = { maxUlp: 0, maxRel: 0, maxAbs: 0 };
   for (let i = 0; i < xs.length; i++) {
     const r = ref(xs[i]!);
@@ -701,7 +702,11 @@ async function accuracy(op: OpName, xs: Float32Array, ref: (x: number) => number
   return acc;
 }
 
-describe('wasm kernels: f32x4 math accuracy vs float64 Math', () => {
+describe.each([false, true])('wasm kernels: f32x4 math accuracy vs float64 Math (fused multiply-add: %s)', (fma) => {
+  // relaxed SIMD (the fused multiply-add) is behind a V8 flag in Node 20, turned on here
+  beforeAll(async () => {
+    await optimizingWasmCompiler();
+  });
   const M = 1 << 16;
   const sigmoid64 = (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
   const table: [OpName, string, () => Float32Array, (x: number) => number, number, number][] = [
@@ -722,8 +727,8 @@ describe('wasm kernels: f32x4 math accuracy vs float64 Math', () => {
   it.each(table)('%s over %s', async (op, domain, inputs, ref, ulps, rel) => {
     // sin/cos: relative error only where |result| ≥ 1e-3 (near zeros the error is absolute, ≤ 1e-10).
     const floor = op === 'sin' || op === 'cos' ? 1e-3 : MIN_NORMAL;
-    const a = await accuracy(op, inputs(), ref, floor);
-    report.push(`${op.padEnd(8)} ${domain.padEnd(28)} max ${a.maxUlp.toFixed(2)} ulp, rel ${a.maxRel.toExponential(2)}, abs ${a.maxAbs.toExponential(2)}`);
+    const a = await accuracy(op, inputs(), ref, floor, fma);
+    report.push(`${fma ? 'fma ' : ''}${op.padEnd(8)} ${domain.padEnd(28)} max ${a.maxUlp.toFixed(2)} ulp, rel ${a.maxRel.toExponential(2)}, abs ${a.maxAbs.toExponential(2)}`);
     expect(a.maxUlp).toBeLessThanOrEqual(ulps);
     expect(a.maxRel).toBeLessThanOrEqual(rel);
     if (op === 'sin' || op === 'cos') expect(a.maxAbs).toBeLessThan(op === 'sin' && domain.startsWith('[') ? 2e-7 : 2e-7);
@@ -741,7 +746,7 @@ describe('wasm kernels: f32x4 math accuracy vs float64 Math', () => {
       (o, [a, b]) => o.emit('pow', [a!, b!]),
     );
     const out = new Float32Array(n);
-    instantiate((await compileLoopNest(lowerKernel(s.kernels[0]!), ['f32', 'f32'])).bytes, 'kernel', 'f32')(out, [x, y]);
+    instantiate((await compileLoopNest(lowerKernel(s.kernels[0]!), ['f32', 'f32'], { fma })).bytes, 'kernel', 'f32')(out, [x, y]);
     let maxUlp = 0;
     for (let i = 0; i < n; i++) {
       const r = Math.pow(x[i]!, y[i]!);
@@ -756,7 +761,7 @@ describe('wasm kernels: f32x4 math accuracy vs float64 Math', () => {
     const xs = Float32Array.from([9, -9, 9.5, -20, 1e10, -Infinity, Infinity, 8.9]);
     const out = new Float32Array(xs.length);
     const k = schedule([{ dtype: 'f32', shape: [xs.length], data: xs }], (o, [x]) => o.add(o.tanh(x!), 1)).kernels[0]!;
-    instantiate((await compileLoopNest(lowerKernel(k), ['f32'])).bytes, 'kernel', 'f32')(out, [xs]);
+    instantiate((await compileLoopNest(lowerKernel(k), ['f32'], { fma })).bytes, 'kernel', 'f32')(out, [xs]);
     expect(Array.from(out.slice(0, 7))).toEqual([2, 0, 2, 0, 2, 0, 2]);
     expect(out[7]).toBeCloseTo(1 + Math.tanh(8.9), 6);
   });
