@@ -4,6 +4,8 @@
  *   each level adds to the last),
  * - `KILN_VERIFY=1`: verify every graph before it is compiled, and check that it survives
  *   print → parse → print (the test suite turns this on);
+ * - `KILN_THREADS=N`: threads the wasm backend uses, the main thread included (default: the
+ *   cores Node reports);
  * - `KILN_WASM_FMA=0`: GEMMs on the wasm backend use f32x4.mul + add even where relaxed SIMD's
  *   fused multiply-add is available (to compare, or to get the exact plain-SIMD rounding).
  */
@@ -11,6 +13,7 @@ export interface DebugSettings {
   level: number;
   verify: boolean;
   wasmFma: boolean;
+  threads: number | undefined;
 }
 
 function readEnv(): Record<string, string | undefined> {
@@ -24,4 +27,5 @@ export const debug: DebugSettings = {
   level: Number.parseInt(env.KILN_DEBUG ?? '0', 10) || 0,
   verify: env.KILN_VERIFY === '1',
   wasmFma: env.KILN_WASM_FMA !== '0',
+  threads: env.KILN_THREADS ? Number(env.KILN_THREADS) : undefined,
 };

@@ -3,7 +3,8 @@ import { lowerKernel } from '../ir/loop-nest.js';
 import { matmulGeometry } from '../codegen-js/matmul.js';
 import { emitGemm, GEMM_SYNC_BYTES, gemmScratchBytes, type GemmSpec, planGemm } from '../codegen-js/wasm-gemm.js';
 import { relaxedSimdSupported, type WasmInstance, type WasmModule, wasmApi } from '../codegen-js/wasm-js-api.js';
-import { emitLoopNest, getBinaryen, newKernelModule, planLoopNest } from '../codegen-js/wasm-kernel.js';
+import { emitLoopNest, getBinaryen, newKernelModule } from '../codegen-js/wasm-kernel.js';
+import { planLoopNest } from '../codegen-js/wasm-plan.js';
 import { ArgumentError, CompileError, inOp } from '../ir/errors.js';
 import type { Graph, Value } from '../ir/graph.js';
 import type { NDArray, Storage } from '../ir/ndarray.js';
@@ -36,7 +37,7 @@ let pool: ThreadPool | null = null;
 
 /** The worker pool over the arena's memory (null where threads are not available). */
 function threadPool(): Promise<ThreadPool | null> {
-  poolPromise ??= ThreadPool.create(wasmArena().memory).then(
+  poolPromise ??= ThreadPool.create(wasmArena().memory, debug.threads === undefined ? {} : { threads: debug.threads }).then(
     (p) => (pool = p.size > 1 ? p : null),
     () => null,
   );
@@ -251,7 +252,7 @@ class WasmExecutable implements Executable {
     }
     writeCached(cacheKey, bytes);
     this.install(bytes);
-    if (debug.level >= 1) console.error(`kiln: wasm @${this.name}: ${kernels.length} kernels, ${bytes.length} bytes of wasm`);
+    if (debug.level >= 1) console.error(`kiln: wasm @${this.name}: ${kernels.length} kernels, ${bytes.length} bytes of wasm${fma ? ' (relaxed SIMD fused multiply-add)' : ''}`);
   }
 
   /** Instantiates the module's bytes and switches the steps that have a wasm export to it. */

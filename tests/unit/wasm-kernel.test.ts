@@ -11,7 +11,8 @@ import { compileJsKernel, loopNestSource } from '../../src/codegen-js/js-kernel.
 import { jsHelpers } from '../../src/codegen-js/js-templates.js';
 import type { IExpr } from '../../src/ir/index-expr.js';
 import { type LoopNest, lowerKernel } from '../../src/ir/loop-nest.js';
-import { compileLoopNest, getBinaryen, newKernelModule, emitLoopNest, planLoopNest, type WasmKernelOptions } from '../../src/codegen-js/wasm-kernel.js';
+import { compileLoopNest, getBinaryen, newKernelModule, emitLoopNest, type WasmKernelOptions } from '../../src/codegen-js/wasm-kernel.js';
+import { planLoopNest } from '../../src/codegen-js/wasm-plan.js';
 import { TWO_OVER_PI_CHUNKS } from '../../src/codegen-js/wasm-math.js';
 import { GraphBuilder } from '../../src/ir/builder.js';
 import type { Value } from '../../src/ir/graph.js';
