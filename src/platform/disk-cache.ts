@@ -30,7 +30,7 @@ function compilerFingerprint(): string {
     for (const d of COMPILER_DIRS) {
       const dir = join(src, d);
       for (const f of readdirSync(dir, { recursive: true }).map(String).sort()) {
-        if (f.endsWith('.js') || f.endsWith('.ts')) h.update(f).update(readFileSync(join(dir, f)));
+        if (f.endsWith('.js') || (f.endsWith('.ts') && !f.endsWith('.d.ts'))) h.update(f).update(readFileSync(join(dir, f)));
       }
     }
   } catch {
