@@ -64,6 +64,19 @@ describe('index expressions: div and mod', () => {
     }
   });
 
+  it('give back the loop index when a reshape is undone (split, then merged again)', () => {
+    const r = rng(11);
+    for (let trial = 0; trial < 200; trial++) {
+      // a row-major index over [a, b·c] read as [a, b, c] and linearized again
+      const [a, b, c] = [1 + Math.floor(r() * 5), 2 + Math.floor(r() * 6), 2 + Math.floor(r() * 6)];
+      const ext = [a, b * c];
+      const lin = linearize([loopVar(0), loopVar(1)], ext);
+      const back = linearize(delinearize(lin, [a, b, c], ext), [a, b, c]);
+      expect(key(back)).toBe(key(lin));
+      for (const at of points(ext)) expect(evaluate(back, at)).toBe(evaluate(lin, at));
+    }
+  });
+
   it('reduce a reshape of a pooling tile view to plain loop arithmetic', () => {
     // [32,8,28,28] read as [32,8,14,2,14,2]: every index is a loop variable or a div/mod of w, h by 2.
     const ext = [32, 8, 28, 28];
