@@ -1,4 +1,5 @@
 import type { OpName } from '../ir/ops/index.js';
+import { NOT_ELEMENTWISE, notElementwise } from './not-elementwise.js';
 import { erf, sigmoid } from '../ir/ops/elementwise.js';
 import type { DType } from '../ir/types.js';
 
@@ -17,12 +18,9 @@ export const jsHelpers = {
   min2: (a: number, b: number): number => (a !== a || b !== b ? NaN : a < b ? a : b),
 };
 
-const NOT_ELEMENTWISE = 'not elementwise: its own kernel' as const;
-
 /** One template per elementwise op; other ops say why they have none (checked by tsc). */
 export const jsTemplates = {
-  const: NOT_ELEMENTWISE,
-  iota: NOT_ELEMENTWISE,
+  ...notElementwise,
   neg: ([a], d) => (d === 'f32' ? `(-${a})` : `((-${a}) | 0)`),
   abs: call('Math.abs'),
   sign: call('Math.sign'),
@@ -56,27 +54,6 @@ export const jsTemplates = {
   logical_and: ([a, b]) => `(${a} !== 0 && ${b} !== 0 ? 1 : 0)`,
   logical_or: ([a, b]) => `(${a} !== 0 || ${b} !== 0 ? 1 : 0)`,
   where: ([c, a, b]) => `(${c} !== 0 ? ${a} : ${b})`,
-  cast: NOT_ELEMENTWISE,
-  sum: NOT_ELEMENTWISE,
-  prod: NOT_ELEMENTWISE,
-  max: NOT_ELEMENTWISE,
-  min: NOT_ELEMENTWISE,
-  argmax: NOT_ELEMENTWISE,
-  argmin: NOT_ELEMENTWISE,
-  cumsum: NOT_ELEMENTWISE,
-  reshape: NOT_ELEMENTWISE,
-  permute: NOT_ELEMENTWISE,
-  expand: NOT_ELEMENTWISE,
-  slice: NOT_ELEMENTWISE,
-  unslice: NOT_ELEMENTWISE,
-  pad: NOT_ELEMENTWISE,
-  flip: NOT_ELEMENTWISE,
-  concat: NOT_ELEMENTWISE,
-  gather: NOT_ELEMENTWISE,
-  scatter_add: NOT_ELEMENTWISE,
-  matmul: NOT_ELEMENTWISE,
-  unfold: NOT_ELEMENTWISE,
-  fold: NOT_ELEMENTWISE,
 } satisfies Record<OpName, JsTemplate | typeof NOT_ELEMENTWISE>;
 
 export function jsTemplate(op: OpName): JsTemplate {

@@ -8,6 +8,7 @@
  * An op with no vector instruction says `lanewise()`: it runs its scalar form on each lane.
  */
 import type { OpName } from '../ir/ops/index.js';
+import { NOT_ELEMENTWISE, notElementwise } from './not-elementwise.js';
 import type { DType } from '../ir/types.js';
 import {
   absV,
@@ -149,12 +150,9 @@ export function selectScalar(e: FnEmitter, cond: Operand, a: Operand, b: Operand
   return mod.f32.reinterpret(i.xor(bits(), i.and(i.xor(i.reinterpret(a()), bits()), mask)));
 }
 
-const NOT_ELEMENTWISE = 'not elementwise: its own kernel' as const;
-
 /** One template per elementwise op; other ops say why they have none (checked by tsc). */
 export const wasmTemplates = {
-  const: NOT_ELEMENTWISE,
-  iota: NOT_ELEMENTWISE,
+  ...notElementwise,
   neg: {
     scalar: (c) => (c.dtype === 'f32' ? c.e.mod.f32.neg(arg(c, 0)) : c.e.mod.i32.sub(c.e.mod.i32.const(0), arg(c, 0))),
     vector: (c) => (c.dtype === 'f32' ? negV(c.e, arg(c, 0)) : c.e.mod.i32x4.neg(arg(c, 0))),
@@ -269,27 +267,6 @@ export const wasmTemplates = {
     scalar: (c) => selectScalar(c.e, c.args[0]!.get, c.args[1]!.get, c.args[2]!.get, c.dtype),
     vector: (c) => c.e.mod.v128.bitselect(arg(c, 1), arg(c, 2), arg(c, 0)),
   },
-  cast: NOT_ELEMENTWISE,
-  sum: NOT_ELEMENTWISE,
-  prod: NOT_ELEMENTWISE,
-  max: NOT_ELEMENTWISE,
-  min: NOT_ELEMENTWISE,
-  argmax: NOT_ELEMENTWISE,
-  argmin: NOT_ELEMENTWISE,
-  cumsum: NOT_ELEMENTWISE,
-  reshape: NOT_ELEMENTWISE,
-  permute: NOT_ELEMENTWISE,
-  expand: NOT_ELEMENTWISE,
-  slice: NOT_ELEMENTWISE,
-  unslice: NOT_ELEMENTWISE,
-  pad: NOT_ELEMENTWISE,
-  flip: NOT_ELEMENTWISE,
-  concat: NOT_ELEMENTWISE,
-  gather: NOT_ELEMENTWISE,
-  scatter_add: NOT_ELEMENTWISE,
-  matmul: NOT_ELEMENTWISE,
-  unfold: NOT_ELEMENTWISE,
-  fold: NOT_ELEMENTWISE,
 } satisfies Record<OpName, WasmTemplate | typeof NOT_ELEMENTWISE>;
 
 export function wasmTemplate(op: OpName): WasmTemplate {
