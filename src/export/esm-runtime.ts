@@ -3,42 +3,20 @@
  * decoder, input checks and the command-line entry point. Plain JavaScript source, pasted
  * into every module by esm.ts.
  */
+import { jsHelpers } from '../codegen-js/js-templates.js';
 
 /**
- * The scalar helpers generated kernels call as `h.*`: the same functions as codegen-js's
- * `jsHelpers`, written out so the module needs nothing else.
- * NOTE: tests/unit/export-esm.test.ts checks these agree with jsHelpers, key for key and bit for bit.
+ * The scalar helpers generated kernels call as `h.*`: codegen-js's `jsHelpers`, pasted in from
+ * their own source so the module needs nothing else (and there is one definition of each).
+ * NOTE: `erf` reads the module constant SQRT_PI_2, defined here too; tests/unit/export-esm.test.ts
+ * checks these agree with jsHelpers, key for key and bit for bit.
  */
 export const HELPERS_SOURCE = `const h = (() => {
   const SQRT_PI_2 = 2 / Math.sqrt(Math.PI);
-  function erf(x) {
-    if (Number.isNaN(x)) return NaN;
-    const z = Math.abs(x);
-    if (z < 0.5) {
-      let term = x;
-      let sum = x;
-      const x2 = x * x;
-      for (let n = 1; n < 12; n++) {
-        term *= -x2 / n;
-        sum += term / (2 * n + 1);
-      }
-      return SQRT_PI_2 * sum;
-    }
-    const t = 1 / (1 + 0.5 * z);
-    const poly =
-      -z * z - 1.26551223 +
-      t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 +
-      t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
-    const erfc = t * Math.exp(poly);
-    return x >= 0 ? 1 - erfc : erfc - 1;
-  }
-  function sigmoid(x) {
-    if (x >= 0) return 1 / (1 + Math.exp(-x));
-    const e = Math.exp(x);
-    return e / (1 + e);
-  }
-  const max2 = (a, b) => (a !== a || b !== b ? NaN : a > b ? a : b);
-  const min2 = (a, b) => (a !== a || b !== b ? NaN : a < b ? a : b);
+  const erf = ${jsHelpers.erf.toString()};
+  const sigmoid = ${jsHelpers.sigmoid.toString()};
+  const max2 = ${jsHelpers.max2.toString()};
+  const min2 = ${jsHelpers.min2.toString()};
   return { erf, sigmoid, max2, min2 };
 })();`;
 

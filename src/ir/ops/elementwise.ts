@@ -9,7 +9,11 @@ import { defineOp, dtypeAttr, shapeOfFirst } from './define.js';
 
 const SQRT_PI_2 = 2 / Math.sqrt(Math.PI);
 
-/** erf with ~1e-7 absolute error: Taylor series near 0, a Chebyshev-fitted erfc elsewhere. */
+/**
+ * erf with ~1e-7 absolute error: Taylor series near 0, a Chebyshev-fitted erfc elsewhere.
+ * NOTE: its source is pasted into exported ES modules (export/esm-runtime.ts): it may read
+ * only SQRT_PI_2 and globals.
+ */
 export function erf(x: number): number {
   if (Number.isNaN(x)) return NaN;
   const z = Math.abs(x);
