@@ -13,7 +13,7 @@ export interface LossModuleOptions {
 abstract class Loss extends Module {
   readonly reduction: Reduction;
 
-  constructor(opts: LossModuleOptions) {
+  constructor(opts: LossModuleOptions = {}) {
     super();
     const r = opts.reduction ?? 'mean';
     if (r !== 'mean' && r !== 'sum' && r !== 'none') {
@@ -88,10 +88,6 @@ export class NLLLoss extends Loss {
  * ```
  */
 export class MSELoss extends Loss {
-  constructor(opts: LossModuleOptions = {}) {
-    super(opts);
-  }
-
   override forward(input: Tensor, target: Tensor): Tensor {
     return F.mseLoss(input, target, { reduction: this.reduction });
   }
@@ -105,10 +101,6 @@ export class MSELoss extends Loss {
  * ```
  */
 export class L1Loss extends Loss {
-  constructor(opts: LossModuleOptions = {}) {
-    super(opts);
-  }
-
   override forward(input: Tensor, target: Tensor): Tensor {
     return F.l1Loss(input, target, { reduction: this.reduction });
   }
@@ -143,10 +135,6 @@ export class SmoothL1Loss extends Loss {
  * ```
  */
 export class BCELoss extends Loss {
-  constructor(opts: LossModuleOptions = {}) {
-    super(opts);
-  }
-
   override forward(input: Tensor, target: Tensor): Tensor {
     return F.binaryCrossEntropy(input, target, { reduction: this.reduction });
   }
@@ -160,10 +148,6 @@ export class BCELoss extends Loss {
  * ```
  */
 export class BCEWithLogitsLoss extends Loss {
-  constructor(opts: LossModuleOptions = {}) {
-    super(opts);
-  }
-
   override forward(input: Tensor, target: Tensor): Tensor {
     return F.binaryCrossEntropyWithLogits(input, target, { reduction: this.reduction });
   }
