@@ -21,8 +21,8 @@ import type binaryen from 'binaryen';
 import { ArgumentError, CompileError } from '../ir/errors.js';
 import type { DType } from '../ir/types.js';
 import { add, type IExpr, key, loopVar, scale } from '../ir/index-expr.js';
-import type { Cond, LoopNest, SExpr } from '../ir/loop-nest.js';
-import { has, type KernelPlan, movingRange, planLoopNest, splitVar, staticRange, union, varsOf, walkNodes } from './wasm-plan.js';
+import { type Cond, type LoopNest, type SExpr, walkNodes } from '../ir/loop-nest.js';
+import { has, type KernelPlan, movingRange, planLoopNest, splitVar, staticRange, union, varsOf } from './wasm-plan.js';
 import { type Binaryen, type Expr, FnEmitter, type Module, type Operand, type Type, vectorMath } from './wasm-math.js';
 import { applyTemplate, buildVector, castValue, extractLane, selectScalar, splat, valueType, type WasmArg } from './wasm-templates.js';
 

@@ -7,7 +7,7 @@
  * fixed (pad, concat) or moves with outer loops (an unfold's window offset).
  */
 import { add, type Affine, type IExpr, loopVar, scale } from '../ir/index-expr.js';
-import { type Cond, indexExprs, type LoopNest, type SExpr } from '../ir/loop-nest.js';
+import { type Cond, indexExprs, type LoopNest, type SExpr, walkNodes } from '../ir/loop-nest.js';
 
 /** What planning needs of the kernel options (see `WasmKernelOptions`). */
 export interface PlanOptions {
@@ -151,21 +151,6 @@ export function collapseLoops(nest: LoopNest): LoopNest {
 
 const BOOL_OPS = new Set(['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logical_and', 'logical_or', 'logical_not', 'where']);
 
-export function walkNodes(root: SExpr, f: (s: SExpr) => void): void {
-  const seen = new Set<SExpr>();
-  const walk = (s: SExpr): void => {
-    if (seen.has(s)) return;
-    seen.add(s);
-    f(s);
-    if (s.t === 'op') s.args.forEach(walk);
-    else if (s.t === 'cast') walk(s.arg);
-    else if (s.t === 'select') {
-      walk(s.a);
-      walk(s.b);
-    }
-  };
-  walk(root);
-}
 
 /**
  * A guard `lo <= i_v + c < hi` on loop `v` alone: it holds on one static range of `v`, so the

@@ -322,23 +322,30 @@ export function referenceCounts(root: SExpr): Map<SExpr, number> {
   return refs;
 }
 
+/** Calls `f` once on every distinct node of the expression `root` (a DAG), parents first. */
+export function walkNodes(root: SExpr, f: (s: SExpr) => void): void {
+  const seen = new Set<SExpr>();
+  const walk = (s: SExpr): void => {
+    if (seen.has(s)) return;
+    seen.add(s);
+    f(s);
+    if (s.t === 'op') s.args.forEach(walk);
+    else if (s.t === 'cast') walk(s.arg);
+    else if (s.t === 'select') {
+      walk(s.a);
+      walk(s.b);
+    }
+  };
+  walk(root);
+}
+
 /** Every index expression a loop nest uses (for loop merging and analysis). */
 export function indexExprs(nest: LoopNest): IExpr[] {
   const out: IExpr[] = [nest.out];
-  const seen = new Set<SExpr>();
-  const walk = (e: SExpr): void => {
-    if (seen.has(e)) return;
-    seen.add(e);
+  walkNodes(nest.body, (e) => {
     if (e.t === 'load' || e.t === 'index') out.push(e.index);
-    if (e.t === 'op') e.args.forEach(walk);
-    if (e.t === 'cast') walk(e.arg);
-    if (e.t === 'select') {
-      e.conds.forEach((c) => out.push(c.e));
-      walk(e.a);
-      walk(e.b);
-    }
-  };
-  walk(nest.body);
+    if (e.t === 'select') e.conds.forEach((c) => out.push(c.e));
+  });
   return out;
 }
 

@@ -126,7 +126,7 @@ function gemmSpecOf(k: Kernel): { spec: GemmSpec; calls: [number, number, number
 
 /** A fresh array with the contents of an arena view (allocate + set: a quarter faster than slice here). */
 function copyOut(view: Storage): Storage {
-  const out = view instanceof Float32Array ? new Float32Array(view.length) : view instanceof Int32Array ? new Int32Array(view.length) : new Uint8Array(view.length);
+  const out = new (view.constructor as new (n: number) => Storage)(view.length);
   out.set(view);
   return out;
 }
