@@ -10,6 +10,7 @@
 import { compileGemm, emitGemm, finishModule, GEMM_SYNC_BYTES, type GemmSpec, gemmFlops, gemmLayout, gemmThreadArgs, loadBinaryen, newGemmModule } from '../src/codegen-js/wasm-gemm.js';
 import { relaxedSimdSupported, wasmApi } from '../src/codegen-js/wasm-js-api.js';
 import { optimizingWasmCompiler, shouldParallelize, ThreadPool } from '../src/runtime/threads.js';
+import { randn } from './data.js';
 import { bench, type ProtocolOptions } from './protocol.js';
 
 interface Shape {
@@ -76,16 +77,6 @@ const protocol: Partial<ProtocolOptions> = flag('--quick') ? { warmupMs: 100, ta
 
 const specOf = (s: Shape): GemmSpec => ({ m: s.m, n: s.n, k: s.k, transA: s.transA ?? false, transB: s.transB ?? false, accumulate: false });
 
-/** Deterministic values in [-1, 1). */
-function fill(view: Float32Array, seed: number): void {
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < view.length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    view[i] = ((x >>> 0) / 2 ** 32) * 2 - 1;
-  }
-}
 
 /** Largest relative error of C over a few sampled entries, against a float64 dot product. */
 function spotCheck(spec: GemmSpec, a: Float32Array, b: Float32Array, c: Float32Array): number {
@@ -134,8 +125,8 @@ async function main(): Promise<void> {
     const { a, b, c, scratch, scratchStride, sync } = g.layout;
     const aView = g.view(a, (b - a) / 4);
     const bView = g.view(b, (c - b) / 4);
-    fill(aView, 1);
-    fill(bView, 2);
+    aView.set(randn(aView.length, 1));
+    bView.set(randn(bView.length, 2));
     const one = [[a, b, c, 0, s.m, scratch, 0]];
     const split = gemmThreadArgs(spec, a, b, c, [scratch, scratch + scratchStride]);
     const shared = (): void => pool.runShared(id, 'gemm', [a, b, c, 0, s.m, scratch, sync], { ptr: sync, bytes: GEMM_SYNC_BYTES });

@@ -8,6 +8,7 @@
  *
  *   npx tsc -p . && node dist/bench/wasm-elementwise-micro.js [--json] [--quick]
  */
+import { wasmApi } from '../src/codegen-js/wasm-js-api.js';
 import { lowerKernel } from '../src/ir/loop-nest.js';
 import { compileLoopNest, type WasmKernelOptions } from '../src/codegen-js/wasm-kernel.js';
 import { GraphBuilder } from '../src/ir/builder.js';
@@ -20,16 +21,7 @@ import { optimizingWasmCompiler, ThreadPool } from '../src/runtime/threads.js';
 import { randn } from './data.js';
 import { bench, median, type ProtocolOptions, r4 } from './protocol.js';
 
-interface WasmMemoryLike {
-  readonly buffer: ArrayBuffer | SharedArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApiLike {
-  Memory: new (d: { initial: number; maximum?: number; shared?: boolean }) => WasmMemoryLike;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (m: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
-}
-const WA = Reflect.get(globalThis, 'WebAssembly') as WasmApiLike;
+const WA = wasmApi();
 
 interface Case {
   id: string;

@@ -4,6 +4,7 @@
  * chains and the W2 gelu chain, each run vectorized and forced scalar; accuracy sweeps of the
  * f32x4 math against Math.* in float64; golden `.wat` snapshots of tiny kernels.
  */
+import { wasmApi } from '../../src/codegen-js/wasm-js-api.js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -27,16 +28,7 @@ import { optimizingWasmCompiler } from '../../src/runtime/threads.js';
 
 // ---- a tiny WebAssembly host ----------------------------------------------------------------
 
-interface WasmMemoryLike {
-  readonly buffer: ArrayBuffer | SharedArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApiLike {
-  Memory: new (d: { initial: number; maximum?: number; shared?: boolean }) => WasmMemoryLike;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (m: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
-}
-const WA = Reflect.get(globalThis, 'WebAssembly') as WasmApiLike;
+const WA = wasmApi();
 const memory = new WA.Memory({ initial: 256, maximum: 65536, shared: true });
 
 const typed = (dtype: DType, buf: ArrayBufferLike, offset: number, n: number): Storage =>
