@@ -3,24 +3,19 @@
  * happy path and its error paths (exit status, the message on stderr, no stack trace).
  * Training has its own file (cli-train.test.ts).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveKilnGraph } from '../../src/export/kiln-format.js';
 import { saveNpy } from '../../src/data/npy.js';
 import { loadNpy } from '../../src/data/files.js';
-import { GraphBuilder } from '../../src/ir/builder.js';
-import { Ops } from '../../src/ir/lang/index.js';
-import { tensorType } from '../../src/ir/types.js';
 import { runGraph } from '../../src/frontend-eager/capture.js';
 import { tensor } from '../../src/frontend-eager/factories.js';
-import type { Tensor } from '../../src/frontend-eager/tensor.js';
+import { expectError, MAIN, type Result, ROOT, runKiln, tinyMlp } from './cli-helpers.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const MAIN = join(ROOT, 'dist/cli/main.js');
 const MODEL = join(ROOT, 'examples/digits/model.ts');
 
 /** The WebAssembly API (the project's libs do not declare it). */
@@ -28,23 +23,9 @@ const WA = Reflect.get(globalThis, 'WebAssembly') as {
   Module: { new (bytes: Uint8Array): object; exports(m: object): { name: string }[]; imports(m: object): { module: string; name: string; kind: string }[] };
 };
 
-interface Result {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `kiln ...args` in `cwd`; never throws. */
+/** Runs `kiln ...args` in the test folder (or `opts.cwd`); never throws. */
 function kiln(args: readonly string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Result {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { cwd: opts.cwd ?? dir, encoding: 'utf8', env: { ...process.env, KILN_DEBUG: '', ...opts.env } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** A failed run: the status, the one-line message, and no stack trace. */
-function expectError(r: Result, status: number, message: string | RegExp): void {
-  expect(r.stderr).toMatch(message);
-  expect(r.status).toBe(status);
-  expect(r.stderr).not.toMatch(/^\s+at /m);
+  return runKiln(args, opts.cwd ?? dir, opts.env);
 }
 
 let dir: string;
@@ -55,18 +36,7 @@ beforeAll(() => {
   if (!existsSync(MAIN)) execFileSync('npx', ['tsc', '-p', '.'], { cwd: ROOT, stdio: 'inherit' });
   dir = mkdtempSync(join(tmpdir(), 'kiln-cli-'));
   // A saved graph: relu(x @ w0ᵀ + b0) @ w1ᵀ, parameters named like a state dict.
-  const b = new GraphBuilder('mlp');
-  const o = new Ops(b);
-  const x = b.param('x', tensorType('f32', [2, 3]));
-  const w0 = b.param('0.weight', tensorType('f32', [4, 3]));
-  const b0 = b.param('0.bias', tensorType('f32', [4]));
-  const w1 = b.param('head.weight', tensorType('f32', [2, 4]));
-  const graph = b.build([o.linear(o.relu(o.linear(x, w0, b0)), w1)]);
-  const weights = new Map<string, Tensor>([
-    ['0.weight', tensor([[0.1, -0.2, 0.3], [0.4, 0.5, -0.6], [-0.7, 0.8, 0.9], [1, -1, 0.5]])],
-    ['0.bias', tensor([0.1, 0, -0.1, 0.2])],
-    ['head.weight', tensor([[1, -1, 0.5, 2], [0.25, 0.5, -1, 1]])],
-  ]);
+  const { graph, weights } = tinyMlp();
   saveKilnGraph(join(dir, 'mlp.kiln'), graph, weights);
   expected = Array.from(runGraph(graph, [tensor(X), ...weights.values()])[0]!.data());
   writeFileSync(join(dir, 'x.json'), JSON.stringify(X));

@@ -2,33 +2,19 @@
  * `kiln train` through the built CLI, as the README's main job runs it: train a model file on
  * the bundled digits, export the trained graph, run it. Also CSV data, Ctrl-C, and errors.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFile, parseSafetensorsHeader } from '../../src/stdlib-nn/safetensors.js';
+import { expectError, MAIN, type Result, ROOT, runKiln } from './cli-helpers.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const MAIN = join(ROOT, 'dist/cli/main.js');
 const MODEL = join(ROOT, 'examples/digits/model.ts');
 const DIGITS_PARAMS = ['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias', 'fc3.weight', 'fc3.bias'];
 
-interface Result {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 function kiln(args: readonly string[]): Result {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, KILN_DEBUG: '' } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function expectError(r: Result, status: number, message: string | RegExp): void {
-  expect(r.stderr).toMatch(message);
-  expect(r.status).toBe(status);
-  expect(r.stderr).not.toMatch(/^\s+at /m);
+  return runKiln(args, dir);
 }
 
 let dir: string;

@@ -10,33 +10,14 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadKilnGraph, KilnFormatError, saveKilnGraph } from '../../src/export/kiln-format.js';
-import { GraphBuilder } from '../../src/ir/builder.js';
-import { Ops } from '../../src/ir/lang/index.js';
-import { tensorType } from '../../src/ir/types.js';
-import type { Graph } from '../../src/ir/graph.js';
 import { runGraph } from '../../src/frontend-eager/capture.js';
 import { tensor } from '../../src/frontend-eager/factories.js';
-import type { Tensor } from '../../src/frontend-eager/tensor.js';
+import { tinyMlp } from './cli-helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 let dir: string;
 
-/** relu(x @ w0ᵀ + b0) @ w1ᵀ: params named like a state dict (`0.weight` is not an IR identifier). */
-function mlp(): { graph: Graph; weights: Map<string, Tensor> } {
-  const b = new GraphBuilder('mlp');
-  const o = new Ops(b);
-  const x = b.param('x', tensorType('f32', [2, 3]));
-  const w0 = b.param('0.weight', tensorType('f32', [4, 3]));
-  const b0 = b.param('0.bias', tensorType('f32', [4]));
-  const w1 = b.param('head.weight', tensorType('f32', [2, 4]));
-  const graph = b.build([o.linear(o.relu(o.linear(x, w0, b0)), w1)]);
-  const weights = new Map<string, Tensor>([
-    ['0.weight', tensor([[0.1, -0.2, 0.3], [0.4, 0.5, -0.6], [-0.7, 0.8, 0.9], [1, -1, 0.5]])],
-    ['0.bias', tensor([0.1, 0, -0.1, 0.2])],
-    ['head.weight', tensor([[1, -1, 0.5, 2], [0.25, 0.5, -1, 1]])],
-  ]);
-  return { graph, weights };
-}
+const mlp = tinyMlp;
 
 const X = [[1, 2, 3], [-1, 0.5, 2]];
 
