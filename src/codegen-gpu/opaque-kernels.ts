@@ -6,6 +6,7 @@
  */
 import type { Value } from '../ir/graph.js';
 import { windowAttrs, windowOut } from '../ir/ops/conv.js';
+import { matmulGeometry } from '../ir/matmul.js';
 import type { Kernel } from '../ir/schedule.js';
 import { normalizeAxis, numel, stridesOf } from '../ir/types.js';
 import { CHUNK, delinearize, forRange, loader, PARTIAL, partLoop, partsFor, splitPrefix, SUM_BLOCK } from './glsl.js';
@@ -29,11 +30,8 @@ function dot(coords: readonly string[], strides: readonly number[]): string {
 export function matmulKernel(k: Kernel): GpuKernelSource {
   const [a, b] = k.inputs as [Value, Value];
   const out = k.node.out.type.shape;
-  const r = out.length;
-  const M = out[r - 2]!;
-  const N = out[r - 1]!;
+  const { m: M, n: N, k: K } = matmulGeometry(k);
   const as = a.type.shape;
-  const K = k.transA ? as[as.length - 2]! : as[as.length - 1]!;
   const batch = out.slice(0, -2);
   // Per batch dim: how far (in matrices) each operand moves; 0 where it is broadcast.
   const matStrides = (shape: readonly number[]): number[] => {

@@ -6,7 +6,7 @@ import { normalizeAxis, numel, stridesOf } from '../ir/types.js';
 import { type IExpr, toJs } from '../ir/index-expr.js';
 import { jsHelpers, jsTemplate } from './js-templates.js';
 import { type Cond, type LoopNest, lowerKernel, referenceCounts, type SExpr } from '../ir/loop-nest.js';
-import { matmulGeometry } from './matmul.js';
+import { matmulGeometry } from '../ir/matmul.js';
 
 /** A compiled kernel: writes `out` from `inputs` (typed arrays, in Kernel.inputs order). */
 export type KernelFn = (out: Storage, inputs: readonly Storage[]) => void;

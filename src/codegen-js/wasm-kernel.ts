@@ -23,7 +23,7 @@ import type { DType } from '../ir/types.js';
 import { add, type IExpr, key, loopVar, scale } from '../ir/index-expr.js';
 import { type Cond, type LoopNest, type SExpr, walkNodes } from '../ir/loop-nest.js';
 import { has, type KernelPlan, movingRange, planLoopNest, splitVar, staticRange, union, varsOf } from './wasm-plan.js';
-import { type Binaryen, type Expr, FnEmitter, type Module, type Operand, type Type, vectorMath } from './wasm-math.js';
+import { type Binaryen, type Expr, FnEmitter, type Module, type Operand, vectorMath } from './wasm-math.js';
 import { applyTemplate, buildVector, castValue, extractLane, selectScalar, splat, valueType, type WasmArg } from './wasm-templates.js';
 
 /** The binaryen.js namespace (the default export of `binaryen`). */

@@ -1,6 +1,6 @@
 import { compileJsKernel, type KernelFn } from '../codegen-js/js-kernel.js';
 import { lowerKernel } from '../ir/loop-nest.js';
-import { matmulGeometry } from '../codegen-js/matmul.js';
+import { matmulGeometry } from '../ir/matmul.js';
 import { emitGemm, GEMM_SYNC_BYTES, gemmScratchBytes, type GemmSpec, planGemm } from '../codegen-js/wasm-gemm.js';
 import { relaxedSimdSupported, type WasmInstance, type WasmModule, wasmApi } from '../codegen-js/wasm-js-api.js';
 import { emitLoopNest, getBinaryen, newKernelModule } from '../codegen-js/wasm-kernel.js';

@@ -1,6 +1,6 @@
-import type { Kernel } from '../ir/schedule.js';
-import { broadcastIndex } from '../ir/ndarray.js';
-import { numel } from '../ir/types.js';
+import type { Kernel } from './schedule.js';
+import { broadcastIndex } from './ndarray.js';
+import { numel } from './types.js';
 
 /** The GEMMs of a (batched, broadcast, possibly transposed) matmul kernel. */
 export interface MatmulGeometry {
