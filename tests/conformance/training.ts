@@ -12,8 +12,20 @@ import * as nn from '../../src/stdlib-nn/nn.js';
 import { loadFile } from '../../src/stdlib-nn/safetensors.js';
 import { compare, type JsonTensor } from './cases.js';
 
-interface Layer {
+/** One layer of a training case's model (FORMAT.md), with the fields its types use. */
+export interface Layer {
   type: string;
+  in_features?: number;
+  out_features?: number;
+  bias?: boolean;
+  in_channels?: number;
+  out_channels?: number;
+  kernel_size?: number;
+  stride?: number;
+  padding?: number;
+  shape?: number[];
+  normalized_shape?: number[];
+  num_features?: number;
   [k: string]: unknown;
 }
 export interface TrainCase {

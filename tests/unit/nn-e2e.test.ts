@@ -3,6 +3,8 @@
  * PyTorch-written initial parameters with loadStateDict, and reproduce the recorded losses
  * (and, for plain SGD, the whole run and the final parameters).
  */
+import { toNumber } from '../conformance/cases.js';
+import type { Layer, TrainCase } from '../conformance/training.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -21,27 +23,6 @@ import {
 } from '../../src/stdlib-nn/index.js';
 
 const CASES = join(import.meta.dirname, '../conformance/cases/training');
-
-interface Layer {
-  type: string;
-  in_features?: number;
-  out_features?: number;
-  bias?: boolean;
-  in_channels?: number;
-  out_channels?: number;
-  kernel_size?: number;
-  stride?: number;
-  padding?: number;
-  shape?: number[];
-}
-
-interface TrainCase {
-  model: Layer[];
-  init: string;
-  batches: { x: { shape: number[]; data: number[] }; y: { shape: number[]; data: number[] } }[];
-  expected: { losses: number[]; final: string };
-  tolerance: { rtol: number; atol: number };
-}
 
 const readCase = (name: string): TrainCase => JSON.parse(readFileSync(join(CASES, `${name}.json`), 'utf8')) as TrainCase;
 
@@ -82,7 +63,7 @@ function buildModel(spec: readonly Layer[]): Sequential {
 
 function batch(c: TrainCase, i: number): [Tensor, Tensor] {
   const b = c.batches[i]!;
-  return [fromStorage(Float32Array.from(b.x.data), b.x.shape), fromStorage(Int32Array.from(b.y.data), b.y.shape, { dtype: 'i32' })];
+  return [fromStorage(Float32Array.from(b.x.data!, toNumber), b.x.shape), fromStorage(Int32Array.from(b.y.data!, toNumber), b.y.shape, { dtype: 'i32' })];
 }
 
 function expectWithin(got: number, want: number, tol: { rtol: number; atol: number }, what: string): void {

@@ -3,6 +3,7 @@
  * PyTorch-written conformance files, round trips, strict validation of bad files (errors
  * name the file and the key), and atomic saves.
  */
+import type { Layer } from '../conformance/training.js';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -160,18 +161,6 @@ describe('round trip', () => {
 });
 
 describe('the PyTorch-written conformance files', () => {
-  interface Layer {
-    type: string;
-    in_features?: number;
-    out_features?: number;
-    bias?: boolean;
-    in_channels?: number;
-    out_channels?: number;
-    kernel_size?: number;
-    normalized_shape?: number[];
-    num_features?: number;
-  }
-
   /** PyTorch's parameter names and shapes for a conformance model spec. */
   function expectedParams(model: Layer[]): [string, number[]][] {
     return model.flatMap((l, i): [string, number[]][] => {
