@@ -7,64 +7,27 @@
  * (one instruction where the hardware has FMA; the engine must accept relaxed SIMD).
  */
 import type binaryen from 'binaryen';
+import { type Binaryen, type Expr, type Module, WasmFn } from './wasm-fn.js';
 import { relaxedMadd } from './wasm-math.js';
 
-export type Binaryen = typeof binaryen;
-export type Module = binaryen.Module;
-export type Expr = binaryen.ExpressionRef;
+export type { Binaryen, Expr, Module } from './wasm-fn.js';
 
 /** Bytes in a float32 and in a v128. */
 export const F32 = 4;
 export const V128 = 16;
 
-/**
- * A function under construction: named params and locals, typed `get`/`set`, unique labels.
- * Local names show up in `emitText()`, which keeps the golden `.wat` snapshots readable.
- */
-export class FnBuilder {
-  private readonly types: number[] = [];
-  private readonly names: string[] = [];
-  private readonly nParams: number;
-  private labels = 0;
-
-  constructor(
-    readonly bin: Binaryen,
-    readonly mod: Module,
-    params: ReadonlyArray<readonly [string, 'i32']>,
-  ) {
-    for (const [name] of params) this.declare(name, bin.i32);
-    this.nParams = params.length;
-  }
-
-  private declare(name: string, type: number): number {
-    // NOTE: local names must be unique for the text form to parse back; repeats get a suffix.
-    let unique = name;
-    for (let i = 2; this.names.includes(unique); i++) unique = `${name}_${i}`;
-    this.names.push(unique);
-    this.types.push(type);
-    return this.types.length - 1;
+/** A function under construction for the GEMM: i32 params, i32/v128 locals, loops. */
+export class FnBuilder extends WasmFn {
+  constructor(bin: Binaryen, mod: Module, params: ReadonlyArray<readonly [string, 'i32']>) {
+    super(bin, mod, params.map(([name]) => [name, bin.i32] as const));
   }
 
   i32(name: string): number {
-    return this.declare(name, this.bin.i32);
+    return this.local(this.bin.i32, name);
   }
 
   v128(name: string): number {
-    return this.declare(name, this.bin.v128);
-  }
-
-  get(index: number): Expr {
-    const type = this.types[index];
-    if (type === undefined) throw new RangeError(`FnBuilder.get: no local ${index}`);
-    return this.mod.local.get(index, type);
-  }
-
-  set(index: number, value: Expr): Expr {
-    return this.mod.local.set(index, value);
-  }
-
-  label(prefix: string): string {
-    return `${prefix}${this.labels++}`;
+    return this.local(this.bin.v128, name);
   }
 
   /** `local += delta` for an i32 local. */
@@ -80,19 +43,7 @@ export class FnBuilder {
   }
 
   finish(name: string, body: readonly Expr[]): binaryen.FunctionRef {
-    const { bin, mod } = this;
-    const params = bin.createType(this.types.slice(0, this.nParams));
-    const fn = mod.addFunction(name, params, bin.none, this.types.slice(this.nParams), mod.block(null, body));
-    this.names.forEach((n, i) => setLocalName(bin, fn, i, n));
-    return fn;
-  }
-}
-
-/** binaryen.js has `Function.setLocalName` at the top level; its .d.ts misplaces it in Module. */
-function setLocalName(bin: Binaryen, fn: binaryen.FunctionRef, index: number, name: string): void {
-  const api: unknown = Reflect.get(bin, 'Function');
-  if ((typeof api === 'object' || typeof api === 'function') && api !== null && 'setLocalName' in api && typeof api.setLocalName === 'function') {
-    api.setLocalName(fn, index, name);
+    return this.addFunction(name, this.bin.none, this.mod.block(null, body));
   }
 }
 

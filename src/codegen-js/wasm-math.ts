@@ -6,25 +6,14 @@
  *
  * Every vector routine is exact at the special values (±0, ±inf, NaN, overflow, underflow);
  * `tests/unit/wasm-kernel.test.ts` measures their error against `Math` over the float range.
- * NOTE: plain SIMD128 only; no relaxed-SIMD FMA (it needs a Node flag).
+ * Polynomials use relaxed SIMD's fused multiply-add when the emitter says `fma`.
  */
 import type binaryen from 'binaryen';
+import { type Binaryen, type Expr, type Module, type Type, WasmFn } from './wasm-fn.js';
 
-export type Binaryen = typeof binaryen;
-export type Module = binaryen.Module;
-export type Expr = binaryen.ExpressionRef;
-export type Type = binaryen.Type;
+export type { Binaryen, Expr, Module, Type } from './wasm-fn.js';
 /** A value that may be read any number of times (a local.get or a constant). */
 export type Operand = () => Expr;
-
-/** binaryen.js has `Function.setLocalName` at the top level; its .d.ts does not say so. */
-function setLocalName(bin: Binaryen, fn: binaryen.FunctionRef, index: number, name: string): void {
-  const api: unknown = Reflect.get(bin, 'Function');
-  if (typeof api === 'object' || typeof api === 'function') {
-    const set: unknown = api && Reflect.get(api, 'setLocalName');
-    if (typeof set === 'function') set(fn, index, name);
-  }
-}
 
 const f32Bytes = (v: number): Uint8Array => new Uint8Array(new Float32Array([v, v, v, v]).buffer);
 const i32Bytes = (v: number): Uint8Array => new Uint8Array(new Int32Array([v, v, v, v]).buffer);
@@ -36,45 +25,21 @@ const hex = (b: Uint8Array): string => [...b].map((x) => x.toString(16).padStart
  * Generated code is "statements then a pure expression": every intermediate value lives in a
  * fresh local, so operands can be read repeatedly and evaluation order never matters.
  */
-export class FnEmitter {
-  private readonly types: Type[] = [];
-  private readonly names: string[] = [];
-  private readonly nParams: number;
+export class FnEmitter extends WasmFn {
   private readonly stack: Expr[][] = [[]];
   private readonly entry: Expr[] = [];
   private readonly pool = new Map<string, number>();
-  private labels = 0;
 
   constructor(
-    readonly bin: Binaryen,
-    readonly mod: Module,
+    bin: Binaryen,
+    mod: Module,
     params: ReadonlyArray<readonly [string, Type]>,
     /** Keep v128 constants in locals set at entry (hot loops then only read registers). */
     readonly poolConstants = true,
     /** Polynomials use relaxed SIMD's fused multiply-add (the engine must accept relaxed SIMD). */
     readonly fma = false,
   ) {
-    for (const [name, type] of params) this.local(type, name);
-    this.nParams = params.length;
-  }
-
-  local(type: Type, name: string): number {
-    // NOTE: local names must be unique for the text form to parse back.
-    let unique = name;
-    for (let i = 2; this.names.includes(unique); i++) unique = `${name}_${i}`;
-    this.names.push(unique);
-    this.types.push(type);
-    return this.types.length - 1;
-  }
-
-  get(index: number): Expr {
-    const type = this.types[index];
-    if (type === undefined) throw new RangeError(`FnEmitter.get: no local ${index}`);
-    return this.mod.local.get(index, type);
-  }
-
-  set(index: number, value: Expr): Expr {
-    return this.mod.local.set(index, value);
+    super(bin, mod, params);
   }
 
   emit(...stmts: Expr[]): void {
@@ -123,10 +88,6 @@ export class FnEmitter {
     return stmts.length === 1 ? stmts[0]! : this.mod.block(null, [...stmts]);
   }
 
-  label(prefix: string): string {
-    return `${prefix}${this.labels++}`;
-  }
-
   /** A 4-lane f32 constant. */
   f32x4(v: number): Expr {
     return this.vconst(f32Bytes(v), 'k');
@@ -156,15 +117,10 @@ export class FnEmitter {
 
   /** Adds the function; `result` is the value returned after the statements, if any. */
   finish(name: string, resultType: Type, result?: Expr): binaryen.FunctionRef {
-    const { bin, mod } = this;
     if (this.stack.length !== 1) throw new Error(`FnEmitter.finish(${name}): unbalanced capture`);
     const stmts = [...this.entry, ...this.stack[0]!];
     if (result !== undefined) stmts.push(result);
-    const body = mod.block(null, stmts, resultType);
-    const params = bin.createType(this.types.slice(0, this.nParams));
-    const fn = mod.addFunction(name, params, resultType, this.types.slice(this.nParams), body);
-    this.names.forEach((n, i) => setLocalName(bin, fn, i, n));
-    return fn;
+    return this.addFunction(name, resultType, this.mod.block(null, stmts, resultType));
   }
 }
 
