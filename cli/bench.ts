@@ -3,6 +3,7 @@
  * ../shared/bench/WORKLOADS.md), with the same flags.
  */
 import type { Command } from 'commander';
+import { prepareBackend } from './backend.js';
 
 interface BenchFlags {
   json?: boolean;
@@ -33,6 +34,7 @@ Examples:
       if (flags.only !== undefined) argv.push('--only', flags.only);
       if (flags.backend !== undefined) argv.push('--backend', flags.backend);
       if (flags.list) argv.push('--list');
+      await prepareBackend(flags.backend);
       // NOTE: loaded here, so other commands do not load the workloads.
       const { main } = await import('../bench/main.js');
       const code = main(argv);

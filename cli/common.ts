@@ -252,3 +252,4 @@ export function readTensorFile(path: string, type: TensorType, who: string): Ten
   if (!typesEqual(t.type, type)) throw new CliError(`${who}: ${path} holds ${formatType(t.type)}, expected ${formatType(type)}`);
   return t;
 }
+

@@ -9,6 +9,7 @@ import type { Tensor } from '../src/frontend-eager/tensor.js';
 import { saveNpy } from '../src/data/npy.js';
 import { writeAtomic } from '../src/platform/fs.js';
 import { backendNames } from '../src/runtime/backend.js';
+import { prepareBackend } from './backend.js';
 import { collect, readTensorFile } from './common.js';
 import { CliError } from './errors.js';
 
@@ -45,8 +46,7 @@ go to out.<name>.npy).`,
       if (flags.output !== undefined && !['.json', '.npy'].includes(extname(flags.output))) {
         throw new CliError(`-o ${flags.output}: expected a .json or .npy file`);
       }
-      // The wasm backend runs JS kernels until binaryen has loaded: load it first.
-      if (flags.backend === 'wasm') await (await import('../src/runtime/wasm.js')).prepareWasm();
+      await prepareBackend(flags.backend);
       const g = loadKilnGraph(path, flags.backend ? { backend: flags.backend } : {});
       const inputs = readInputs(g, flags.input ?? []);
       const outputs = g.run(inputs);

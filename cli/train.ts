@@ -24,6 +24,7 @@ import { positiveInt, positiveNumber, stemOf } from './common.js';
 import { CliError } from './errors.js';
 import { type CompiledModel, compileModel } from './frontend.js';
 import { loadTrainData, type TrainData } from './train-data.js';
+import { prepareBackend } from './backend.js';
 
 const OPTIMIZERS = ['sgd', 'adam', 'adamw'] as const;
 type OptimizerName = (typeof OPTIMIZERS)[number];
@@ -113,6 +114,7 @@ async function train(file: string, flags: TrainFlags): Promise<void> {
   if (!OPTIMIZERS.includes(optName)) throw new CliError(`--optimizer expects one of ${OPTIMIZERS.join(', ')}, got '${flags.optimizer}'`);
   const lr = flags.lr ?? DEFAULT_LR[optName];
   const data = loadTrainData(flags.data);
+  await prepareBackend(undefined);
   const sampleShape = flags.inputShape ? parseDims(flags.inputShape) : [data.features];
   const per = sampleShape.reduce((a, b) => a * b, 1);
   if (per !== data.features) throw new CliError(`--input-shape ${sampleShape.join(',')} holds ${per} values but ${data.name} has ${data.features} features per sample`);

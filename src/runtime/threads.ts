@@ -354,7 +354,17 @@ export function shouldParallelize(work: number | { m: number; n: number; k: numb
 }
 
 type WasmCompiler = (bytes: Uint8Array) => WasmModule;
-let compilerPromise: Promise<WasmCompiler> | undefined;
+let compiler: WasmCompiler | undefined;
+
+/** Node's `v8` module, loaded synchronously (`process.getBuiltinModule`, Node ≥ 20.16), or null. */
+function nodeV8(): { setFlagsFromString(flags: string): void } | null {
+  const get = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule;
+  try {
+    return (get?.('node:v8') as { setFlagsFromString(flags: string): void } | undefined) ?? null;
+  } catch {
+    return null;
+  }
+}
 
 /**
  * A compiler from wasm bytes straight to V8's optimizing tier. By default V8 runs new code in
@@ -363,34 +373,35 @@ let compilerPromise: Promise<WasmCompiler> | undefined;
  * this toggles `--no-liftoff --no-wasm-lazy-compilation` around one synchronous compile (so
  * every function is optimized up front, a few ms per GEMM) and restores the defaults, leaving
  * other modules (binaryen.js itself) on the normal tiers; elsewhere it is `new WebAssembly.Module`.
+ * The first call also turns on relaxed SIMD where Node's V8 keeps it behind a flag.
+ * Synchronous, so a module from the disk cache is used from the first call.
  * NOTE: V8 flags are process-wide; a module compiled concurrently by another thread in that
  * window is merely compiled eagerly too.
  */
-export function optimizingWasmCompiler(): Promise<WasmCompiler> {
-  compilerPromise ??= (async (): Promise<WasmCompiler> => {
-    const wasm = wasmApi();
-    const plain: WasmCompiler = (bytes) => new wasm.Module(bytes);
-    let v8: { setFlagsFromString(flags: string): void };
+export function wasmCompiler(): WasmCompiler {
+  if (compiler) return compiler;
+  const wasm = wasmApi();
+  const v8 = nodeV8();
+  if (!v8) return (compiler = (bytes) => new wasm.Module(bytes));
+  // Relaxed SIMD (its fused multiply-add doubles the GEMM's arithmetic per instruction) is
+  // on by default in V8 from 11.4; Node 20's V8 has it behind this flag. It stays on.
+  if (debug.wasmFma) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+  const argv: readonly string[] = (globalThis as { process?: { execArgv?: string[] } }).process?.execArgv ?? [];
+  // Restore what the process started with: the defaults unless the command line changed them.
+  const restore = [argv.includes('--no-liftoff') ? '--no-liftoff' : '--liftoff', argv.includes('--no-wasm-lazy-compilation') ? '--no-wasm-lazy-compilation' : '--wasm-lazy-compilation'];
+  compiler = (bytes) => {
+    v8.setFlagsFromString('--no-liftoff');
+    v8.setFlagsFromString('--no-wasm-lazy-compilation');
     try {
-      v8 = await import('node:v8');
-    } catch {
-      return plain;
+      return new wasm.Module(bytes);
+    } finally {
+      for (const flag of restore) v8.setFlagsFromString(flag);
     }
-    // Relaxed SIMD (its fused multiply-add doubles the GEMM's arithmetic per instruction) is
-    // on by default in V8 from 11.4; Node 20's V8 has it behind this flag. It stays on.
-    if (debug.wasmFma) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
-    const argv: readonly string[] = (globalThis as { process?: { execArgv?: string[] } }).process?.execArgv ?? [];
-    // Restore what the process started with: the defaults unless the command line changed them.
-    const restore = [argv.includes('--no-liftoff') ? '--no-liftoff' : '--liftoff', argv.includes('--no-wasm-lazy-compilation') ? '--no-wasm-lazy-compilation' : '--wasm-lazy-compilation'];
-    return (bytes) => {
-      v8.setFlagsFromString('--no-liftoff');
-      v8.setFlagsFromString('--no-wasm-lazy-compilation');
-      try {
-        return new wasm.Module(bytes);
-      } finally {
-        for (const flag of restore) v8.setFlagsFromString(flag);
-      }
-    };
-  })();
-  return compilerPromise;
+  };
+  return compiler;
+}
+
+/** `wasmCompiler()` as a promise (for callers that prepare asynchronously). */
+export function optimizingWasmCompiler(): Promise<WasmCompiler> {
+  return Promise.resolve(wasmCompiler());
 }

@@ -2,7 +2,7 @@ import { compileJsKernel, type KernelFn } from '../codegen-js/js-kernel.js';
 import { lowerKernel } from '../ir/loop-nest.js';
 import { matmulGeometry } from '../ir/matmul.js';
 import { emitGemm, GEMM_SYNC_BYTES, gemmScratchBytes, type GemmSpec, planGemm } from '../codegen-js/wasm-gemm.js';
-import { relaxedSimdSupported, type WasmInstance, type WasmModule, wasmApi } from '../codegen-js/wasm-js-api.js';
+import { relaxedSimdSupported, type WasmInstance, wasmApi } from '../codegen-js/wasm-js-api.js';
 import { emitLoopNest, getBinaryen, newKernelModule } from '../codegen-js/wasm-kernel.js';
 import { planLoopNest } from '../codegen-js/wasm-plan.js';
 import { ArgumentError, CompileError, inOp } from '../ir/errors.js';
@@ -15,7 +15,7 @@ import { pipelines, runPasses } from '../passes/index.js';
 import { planMemory } from '../passes/plan-memory.js';
 import { Arena } from './arena.js';
 import { MAX_ARGS } from './thread-worker.js';
-import { optimizingWasmCompiler, shouldParallelize, ThreadPool } from './threads.js';
+import { shouldParallelize, ThreadPool, wasmCompiler } from './threads.js';
 import { kernelLabel, kernelLocations, type Loc } from './cpu.js';
 import type { Backend, Executable } from './backend.js';
 import { debug } from './debug.js';
@@ -28,9 +28,6 @@ type Binaryen = Awaited<ReturnType<typeof getBinaryen>>;
 let binaryen: Binaryen | null = null;
 let loading: Promise<Binaryen> | null = null;
 /** Compiles wasm bytes straight to V8's optimizing tier (set once prepared). */
-let compiler: ((bytes: Uint8Array) => WasmModule) | null = null;
-/** GEMMs use relaxed SIMD's fused multiply-add (known once the compiler is prepared). */
-let fma = false;
 let poolPromise: Promise<ThreadPool | null> | null = null;
 /** The pool once it has started (executables compiled after that use it at once). */
 let pool: ThreadPool | null = null;
@@ -47,18 +44,17 @@ function threadPool(): Promise<ThreadPool | null> {
 /** Threads the wasm backend uses (1 until the pool has started). */
 export let wasmThreads = 1;
 
-let compilerLoading: Promise<void> | null = null;
-/** Set once the compiler, the engine's features and the thread pool are known. */
-let compilerReady = false;
-
-/** Prepares what compiling needs besides binaryen (V8 flags, relaxed SIMD): a few ms. */
-function prepareCompiler(): Promise<void> {
-  compilerLoading ??= optimizingWasmCompiler().then((c) => {
-    compiler = c;
-    fma = debug.wasmFma && relaxedSimdSupported();
-    compilerReady = true;
-  });
-  return compilerLoading;
+let fmaDecided: boolean | undefined;
+/**
+ * Whether GEMMs and the math library use relaxed SIMD's fused multiply-add: decided once,
+ * after `wasmCompiler()` has turned on the engine's flag where it needs one.
+ */
+function useFma(): boolean {
+  if (fmaDecided === undefined) {
+    wasmCompiler();
+    fmaDecided = debug.wasmFma && relaxedSimdSupported();
+  }
+  return fmaDecided;
 }
 
 /**
@@ -67,7 +63,7 @@ function prepareCompiler(): Promise<void> {
  * `await prepareWasm()` first to get wasm kernels from the first call.
  */
 export function prepareWasm(): Promise<void> {
-  loading ??= Promise.all([getBinaryen(), prepareCompiler(), threadPool()]).then(([b, , p]) => {
+  loading ??= Promise.all([getBinaryen(), threadPool()]).then(([b, p]) => {
     wasmThreads = p?.size ?? 1;
     return (binaryen = b);
   });
@@ -202,18 +198,9 @@ class WasmExecutable implements Executable {
     });
     this.outputIndex = outputIndex;
     this.paramIndex = paramIndex;
-    this.structural = structuralKey(schedule.graph);
-    // A module from the disk cache needs no binaryen, but its key depends on the engine's features.
-    if (compilerReady) this.load();
-    else void prepareCompiler().then(() => this.load());
-  }
-
-  private readonly structural: string;
-
-  /** The wasm module from the disk cache, or compiled with binaryen (once it has loaded). */
-  private load(): void {
-    // NOTE: modules with and without relaxed SIMD differ (and the first needs the engine's support).
-    const key = `${this.structural}${fma ? ':fma' : ''}`;
+    // NOTE: a module from the disk cache needs no binaryen; modules with and without relaxed
+    // SIMD differ (and the first needs the engine's support).
+    const key = `${structuralKey(schedule.graph)}${useFma() ? ':fma' : ''}`;
     const cached = readCached(key);
     if (cached) this.install(cached);
     else if (binaryen) this.upgrade(binaryen, key);
@@ -226,6 +213,7 @@ class WasmExecutable implements Executable {
   /** Replaces the JS kernels that have a wasm form with wasm, in one module. */
   private upgrade(bin: Binaryen, cacheKey: string): void {
     const kernels = this.schedule.kernels;
+    const fma = useFma();
     const mod = newKernelModule(bin);
     const wasmKinds = new Set(['pointwise', 'reduce', 'matmul']);
     let bytes: Uint8Array;
@@ -258,7 +246,7 @@ class WasmExecutable implements Executable {
   /** Instantiates the module's bytes and switches the steps that have a wasm export to it. */
   private install(bytes: Uint8Array): void {
     const api = wasmApi();
-    const module = compiler ? compiler(bytes) : new api.Module(bytes);
+    const module = wasmCompiler()(bytes);
     const instance = new api.Instance(module, { env: { memory: this.arena.memory } });
     this.instance = instance;
     // Big GEMMs run on every thread once the workers have the module too (at once when the

@@ -272,4 +272,15 @@ describe('kiln bench', () => {
     expect(r.stdout).toMatch(/^W1_/m);
     expectError(kiln(['bench', '--only', 'NOPE']), 2, 'no workload matches --only NOPE');
   });
+
+  it('measures the wasm backend with its wasm kernels (binaryen loaded before timing, not JS kernels)', () => {
+    const r = kiln(['bench', '--backend', 'wasm', '--only', 'W5_mlp_infer_b1__compiled', '--json'], { env: { KILN_DEBUG: '1', KILN_CACHE: '0' } });
+    expect(r.status, r.stderr).toBe(0);
+    const line = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { workload: string; backend: string; ms: number };
+    expect(line).toMatchObject({ workload: 'W5_mlp_infer_b1__compiled', backend: 'wasm' });
+    // the module was built before the workload ran (its diagnostics come after the timing)
+    const built = r.stderr.search(/kiln: wasm @\w+: \d+ kernels/);
+    expect(built).toBeGreaterThan(0);
+    expect(built).toBeLessThan(r.stderr.indexOf('# W5_mlp_infer_b1__compiled'));
+  });
 });
