@@ -184,22 +184,24 @@ export class ThreadPool {
   run(moduleId: number, exportName: string | readonly string[], argsForEachThread: readonly (readonly number[])[]): void {
     this.assertOpen('run');
     const m = this.loaded(moduleId, 'run');
-    // One export for all threads, or one per thread.
-    const indices = argsForEachThread.map((_, t) => {
-      const name = typeof exportName === 'string' ? exportName : exportName[t];
+    const indexOf = (name: string | undefined): number => {
       const index = name === undefined ? undefined : m.index.get(name);
       if (index === undefined) throw new ThreadPoolError(`ThreadPool.run: module ${moduleId} has no function export '${name}' (has: ${[...m.index.keys()].join(', ')})`);
       return index;
-    });
+    };
+    // One export for all threads (the common case: no per-call array), or one per thread.
+    const one = typeof exportName === 'string' ? indexOf(exportName) : -1;
+    const each = typeof exportName === 'string' ? null : argsForEachThread.map((_, t) => indexOf(exportName[t]));
+    const exportOf = (t: number): number => (each ? each[t]! : one);
     const threads = argsForEachThread.length;
     if (threads < 1 || threads > this.size) throw new ThreadPoolError(`ThreadPool.run: ${threads} argument lists for a pool of ${this.size} threads`);
     for (const args of argsForEachThread) {
       if (args.length > MAX_ARGS) throw new ThreadPoolError(`ThreadPool.run: at most ${MAX_ARGS} arguments per thread, got ${args.length}`);
     }
-    const seq = threads > 1 ? this.dispatch(threads, (slot) => this.setOp(slot, OP.RUN, moduleId, indices[slot]!, argsForEachThread[slot] ?? [])) : 0;
+    const seq = threads > 1 ? this.dispatch(threads, (slot) => this.setOp(slot, OP.RUN, moduleId, exportOf(slot), argsForEachThread[slot] ?? [])) : 0;
     let error: unknown;
     try {
-      const fn = m.fns[indices[0]!]!;
+      const fn = m.fns[exportOf(0)]!;
       fn(...(argsForEachThread[0] ?? []));
     } catch (e) {
       error = e;
