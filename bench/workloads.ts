@@ -10,7 +10,8 @@
  *
  * Every step forces its computation, as the peers do: W1/W2 realize the output, W3/W4 realize
  * the updated parameters (and the compiled step's loss), W5 reads the logits back into a JS
- * typed array, W6 reads back both the value and the gradient.
+ * typed array, W6 reads back both the value and the gradient. Results that are dead are
+ * disposed, as the JS peers dispose theirs (tfjs `dispose`/`tidy`, jax-js `dispose`).
  *
  * The factories take smaller sizes for the unit tests; the defaults are the contract's sizes.
  */
@@ -138,8 +139,11 @@ function trainStep(model: Model, init: { data: Float32Array; shape: number[] }[]
   let p = init.map(({ data, shape }) => f32(data, shape));
   return {
     step: () => {
-      const [, ...next] = sgdStep(...p, x, y);
+      const [l, ...next] = sgdStep(...p, x, y);
       realizeAll(next); // a no-op today: jit's outputs are computed when it returns
+      // The old parameters and the loss are dead: free them as the JS peers do (tf.tidy).
+      l!.dispose();
+      for (const t of p) t.dispose();
       p = next;
     },
     params: () => p,
@@ -198,7 +202,14 @@ export function mlpInferW5(batch: number, variant: Variant): InferW5 {
   const fwd = jit(function mlpForward(...a: Tensor[]): Tensor {
     return mlp(a.slice(0, 6), a[6]!);
   });
-  return { step: () => fwd(...p, x).data() as Float32Array };
+  return {
+    step: () => {
+      const out = fwd(...p, x);
+      const logits = out.data() as Float32Array;
+      out.dispose();
+      return logits;
+    },
+  };
 }
 
 // ---- W6 -------------------------------------------------------------------------------------
@@ -240,7 +251,10 @@ export function scalarW6(variant: Variant, opts: { pairs?: number } = {}): Scala
   return {
     step: () => {
       const [v, g] = vg(x0);
-      return [v!.item() as number, g!.item() as number];
+      const r: [number, number] = [v!.item() as number, g!.item() as number];
+      v!.dispose();
+      g!.dispose();
+      return r;
     },
   };
 }
@@ -267,7 +281,11 @@ function w1(n: number, variant: Variant): Prepared {
   const w = matmulW1(n, variant);
   let c: Tensor | null = null;
   return {
-    step: () => (c = w.step()),
+    // NOTE: the previous result is disposed, as the JS peers do (`tf.matMul(a, b).dispose()`).
+    step: () => {
+      c?.dispose();
+      return (c = w.step());
+    },
     report: () => {
       if (!c) return '';
       // C[n-1][0] against a float64 dot product
@@ -285,7 +303,10 @@ function w2(variant: Variant): Prepared {
   const w = geluW2(1e6, variant);
   let y: Tensor | null = null;
   return {
-    step: () => (y = w.step()),
+    step: () => {
+      y?.dispose();
+      return (y = w.step());
+    },
     report: () => {
       if (!y) return '';
       const xs = w.x.data();

@@ -3,7 +3,7 @@ import { ArgumentError, AutogradError } from '../ir/errors.js';
 import type { Attrs } from '../ir/graph.js';
 import type { OpName } from '../ir/ops/index.js';
 import { formatType, numel } from '../ir/types.js';
-import { enableGrad, noGrad } from './grad-mode.js';
+import { enableGrad, noGrad, replaySaved } from './grad-mode.js';
 import { realize } from './lazy.js';
 import type { PrimOps } from '../ir/lang/prim.js';
 import type { Tensor } from './tensor.js';
@@ -301,7 +301,7 @@ function execute(
           touchedLeaves.push(node.variable);
         }
       } else if (grad) {
-        const ins = node.apply(grad);
+        const ins = replaySaved(() => node.apply(grad!));
         node.nextFunctions.forEach(([next], i) => {
           const gi = ins[i];
           if (next && gi) add(next, gi);

@@ -38,3 +38,24 @@ export function noGrad<R>(fn: () => R): R {
 export function enableGrad<R>(fn: () => R): R {
   return withGrad(true, fn);
 }
+
+let replaying = 0;
+
+/**
+ * Runs `fn` as the autograd engine computing gradients from what the forward pass saved.
+ * NOTE: a tensor the user disposed stays readable there: `dispose` never frees storage that
+ * autograd saved (it is shared, or it requires grad), it only closes the user's handle.
+ */
+export function replaySaved<R>(fn: () => R): R {
+  replaying++;
+  try {
+    return fn();
+  } finally {
+    replaying--;
+  }
+}
+
+/** Whether the autograd engine is reading saved tensors (see `replaySaved`). */
+export function isReplaying(): boolean {
+  return replaying > 0;
+}

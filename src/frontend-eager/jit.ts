@@ -30,6 +30,7 @@ export function jit<R extends Tensor | Tensor[]>(fn: (...args: Tensor[]) => R): 
   const call = (...args: Tensor[]): R => {
     args.forEach((a, i) => {
       if (!(a instanceof Tensor)) throw new ArgumentError(`jit: argument ${i} must be a Tensor, got ${typeof a}`);
+      a._live(`jit @${fn.name || 'jit'}: argument ${i}`);
     });
     const key = args.map((a) => formatType(a.type)).join(',');
     let entry = cache.get(key);

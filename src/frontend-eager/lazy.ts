@@ -6,6 +6,7 @@ import type { TensorType } from '../ir/types.js';
 import { formatType } from '../ir/types.js';
 import { ArgumentError } from '../ir/errors.js';
 import { getBackend } from '../runtime/backend.js';
+import { releaseStorage } from '../runtime/wasm.js';
 import { ExecutableCache } from '../runtime/cache.js';
 
 /** Pending chains deeper than this are realized as they are built, so graphs stay bounded. */
@@ -44,6 +45,7 @@ export class LazyBuffer {
     let depth = 0;
     let symbolic = false;
     for (const b of inputs) {
+      b.shared = true;
       // NOTE: a realized input starts a new chain: its depth no longer counts.
       if (!b.realized && b.depth > depth) depth = b.depth;
       if (b.symbolic) symbolic = true;
@@ -69,11 +71,39 @@ export class LazyBuffer {
   static viewOf(base: LazyBuffer, type: TensorType, data: Storage): LazyBuffer {
     const b = new LazyBuffer(type, null, [], {}, data);
     b.base = base;
+    base.shared = true;
     return b;
   }
 
   /** The buffer whose storage this one views (kept alive by this reference). */
   base: LazyBuffer | null = null;
+  /** The first tensor made over this buffer (the one `dispose` may free it for). */
+  owner: object | null = null;
+  /**
+   * Whether anything but its owner may read this buffer: a second tensor handle, a pending
+   * op, a view of its storage. A shared buffer is left to the garbage collector.
+   */
+  shared = false;
+  /** Set once its storage has been freed by `dispose`: reading it is an error. */
+  released = false;
+
+  /** Records a tensor handle over this buffer. */
+  addHandle(t: object): void {
+    if (this.owner === null) this.owner = t;
+    else if (this.owner !== t) this.shared = true;
+  }
+
+  /**
+   * Frees the storage now if `owner` alone can reach it (on the wasm backend the next result
+   * of its size reuses the block). Returns whether it was freed.
+   */
+  release(owner: object): boolean {
+    if (this.owner !== owner || this.shared || this.base !== null || this.data === null) return false;
+    if (!releaseStorage(this.data)) return false;
+    this.data = null;
+    this.released = true;
+    return true;
+  }
 
   /** A stand-in for a traced function's argument: it has a type but never a value. */
   static placeholder(type: TensorType): LazyBuffer {
@@ -168,6 +198,7 @@ export function realize(targets: readonly LazyBuffer[]): void {
       keyParts.push(`p${buf.type.dtype}${buf.type.shape.join('x')}`);
       continue;
     }
+    if (buf.released) throw new ArgumentError(`realize: a ${formatType(buf.type)} tensor is used after dispose() freed it`);
     if (buf.isPlaceholder) {
       throw new ArgumentError(`realize: cannot compute the value of a traced argument (${formatType(buf.type)}) while tracing; values are only known when the compiled function runs`);
     }

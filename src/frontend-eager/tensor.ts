@@ -23,7 +23,7 @@ import {
   peekSeq,
 } from './autograd.js';
 import { formatTensor } from './format.js';
-import { isGradEnabled } from './grad-mode.js';
+import { isGradEnabled, isReplaying } from './grad-mode.js';
 import { keepState, LazyBuffer, realize } from './lazy.js';
 import { defaultGenerator } from './random.js';
 
@@ -62,6 +62,7 @@ export class Tensor {
   constructor(buf: LazyBuffer, version: VersionCounter = { value: 0 }) {
     this._buf = buf;
     this._version = version;
+    buf.addHandle(this);
   }
 
   // ---- metadata ----
@@ -157,6 +158,7 @@ export class Tensor {
 
   /** Computes the gradient of this tensor with respect to graph leaves (`.grad`). */
   backward(gradient?: Tensor | null, opts: BackwardOptions = {}): void {
+    this._live('backward');
     backward(F, this, gradient, opts);
   }
 
@@ -183,16 +185,46 @@ export class Tensor {
 
   /** Computes the value now (without reading it back). */
   realize(): this {
+    this._live('realize');
     realize([this._buf]);
     return this;
   }
   /** The flat row-major values (a copy). */
   data(): Storage {
+    this._live('data');
     realize([this._buf]);
     return this._buf.data!.slice();
   }
+
+  private _disposed = false;
+
+  /**
+   * Frees this tensor's memory now instead of when it is garbage collected (tfjs's `dispose`):
+   * on the wasm backend, the next result of the same size reuses the block, with no fresh
+   * allocation. Reading or using the tensor afterwards throws. Storage that something else may
+   * still read (another handle from `detach`, a view, a pending op, autograd) is left to the
+   * garbage collector instead.
+   *
+   * ```ts
+   * for (...) { const y = f(x); use(y.data()); y.dispose(); }
+   * ```
+   */
+  dispose(): void {
+    if (this._disposed) return;
+    this._disposed = true;
+    if (!this._requiresGrad) this._buf.release(this);
+  }
+  /** Whether `dispose()` was called. */
+  get isDisposed(): boolean {
+    return this._disposed;
+  }
+  /** @internal Throws if this tensor was disposed; `op` names the caller. */
+  _live(op: string): void {
+    if (this._disposed && !isReplaying()) throw new ArgumentError(`${op}: the ${formatType(this.type)} tensor was disposed (dispose() was called on it)`);
+  }
   /** The value of a one-element tensor as a number. */
   item(): number | boolean {
+    this._live('item');
     if (this.numel() !== 1) {
       throw new ArgumentError(`item: a tensor with ${this.numel()} elements cannot be converted to a number (${formatType(this.type)})`);
     }
@@ -237,6 +269,7 @@ export class Tensor {
     }
     if (r.dtype !== this.dtype) r = F.cast(r, this.dtype);
     this._buf = r._buf;
+    r._buf.shared = true;
     keepState(r._buf);
     this._version.value++;
     if (recording && r.gradFn) {
@@ -405,6 +438,7 @@ function shapeArgs(args: number[] | [readonly number[]]): number[] {
 /** Creates eager tensors, recording an autograd node when an input requires grad. */
 class EagerEmitter implements Emitter<Tensor> {
   emit(op: OpName, inputs: readonly Tensor[], attrs: Attrs): Tensor {
+    for (const t of inputs) t._live(this.scopes[0] ?? op);
     let type: TensorType;
     try {
       type = inferType(

@@ -4,24 +4,34 @@ import type { DType } from '../ir/types.js';
 
 const PAGE = 65536;
 const ALIGN = 64;
+/** Bytes of handed-out views (results that stay in the arena) at most; beyond it results are copied out. */
+const VIEW_BUDGET = 128 * 2 ** 20;
 
 /**
  * One shared `WebAssembly.Memory` holding every buffer the wasm backend touches, so
  * kernels (wasm, JS, worker threads) address buffers by byte offset. Blocks come from
- * size-class free lists over a bump pointer; a typed-array view handed out is freed when
- * it is garbage collected.
+ * size-class free lists over a bump pointer. A typed-array view handed out (a result that
+ * stays in the arena) is freed by `releaseView` or when it is garbage collected.
  * NOTE: views stay valid when the memory grows: shared memory never detaches its buffer.
+ * NOTE: views handed out are capped at a byte budget: a synchronous loop that never releases
+ * its results (finalizers only run between jobs) would otherwise grow the memory for good.
  */
 export class Arena {
   readonly memory: WasmMemory;
   private top = ALIGN; // offset 0 is never handed out (a null pointer stays null)
   private readonly free = new Map<number, number[]>();
   private readonly sizes = new Map<number, number>();
-  private readonly registry = new FinalizationRegistry<number>((offset) => this.release(offset));
-  /** Bytes currently handed out (for tests and the memory bench). */
+  private readonly registry = new FinalizationRegistry<number>((offset) => this.releaseHanded(offset));
+  /** Bytes currently allocated (for tests and the memory bench). */
   live = 0;
+  /** Bytes of views handed out and not released yet. */
+  handedOut = 0;
 
-  constructor(initialPages = 256, maximumPages = 65536) {
+  constructor(
+    initialPages = 256,
+    maximumPages = 65536,
+    readonly viewBudget = VIEW_BUDGET,
+  ) {
     this.memory = new (wasmApi().Memory)({ initial: initialPages, maximum: maximumPages, shared: true });
   }
 
@@ -58,13 +68,33 @@ export class Arena {
     else this.free.set(size, [offset]);
   }
 
-  /** A typed-array view over a fresh block, freed when the view is collected. */
-  view(dtype: DType, length: number): Storage {
-    const bytesPer = dtype === 'bool' ? 1 : 4;
-    const offset = this.alloc(Math.max(1, length) * bytesPer);
+  /**
+   * A typed-array view over a fresh block, freed by `releaseView` or when the view is
+   * collected; null when the views handed out already take the budget.
+   */
+  view(dtype: DType, length: number): Storage | null {
+    const bytes = Math.max(1, length) * (dtype === 'bool' ? 1 : 4);
+    if (this.handedOut + Arena.classOf(bytes) > this.viewBudget) return null;
+    const offset = this.alloc(bytes);
+    this.handedOut += this.sizes.get(offset)!;
     const v = this.viewAt(dtype, offset, length);
-    this.registry.register(v, offset);
+    this.registry.register(v, offset, v);
     return v;
+  }
+
+  /**
+   * Frees the block of a view from `view` now (the caller guarantees nothing reads it again).
+   * False, and nothing freed, for any other array.
+   */
+  releaseView(v: Storage): boolean {
+    if (!this.registry.unregister(v)) return false;
+    this.releaseHanded(v.byteOffset);
+    return true;
+  }
+
+  private releaseHanded(offset: number): void {
+    this.handedOut -= this.sizes.get(offset) ?? 0;
+    this.release(offset);
   }
 
   /** A view over an existing block (not tracked: the caller owns the block). */

@@ -333,6 +333,8 @@ class WasmExecutable implements Executable {
     const paramPtr = args.map((a, i) => {
       const p = g.params[i]!;
       if (!typesEqual(a, p.type)) throw new ArgumentError(`@${this.name}: argument ${i} must be ${formatType(p.type)}, got ${formatType(a)}`);
+      // A result of an earlier run that stayed in the arena is read where it is.
+      if (arena.owns(a.data)) return a.data.byteOffset;
       let ptr = this.staging[i];
       if (ptr === null || ptr === undefined) this.staging[i] = ptr = arena.alloc(Math.max(1, a.data.length) * BYTES[a.dtype]);
       // NOTE: computed arrays are never written again (in-place ops rebind), so an argument
@@ -345,7 +347,16 @@ class WasmExecutable implements Executable {
       }
       return ptr;
     });
-    const ptrOf = (l: Loc): number => (l.kind === 'param' ? paramPtr[l.i]! : l.kind === 'slot' ? this.slots[l.i]! : this.outputs[l.i]!);
+    // Each result is computed into a fresh arena block that the caller receives as a view (no
+    // copy; freed when released or collected). Past the arena's view budget, into this
+    // executable's own block, copied out afterwards.
+    const outPtr = this.outputs.slice();
+    const resultView: (Storage | null)[] = g.outputs.map((v, i) => {
+      const view = this.outputIndex.get(v) === i ? arena.view(v.type.dtype, numel(v.type.shape)) : null;
+      if (view) outPtr[i] = view.byteOffset;
+      return view;
+    });
+    const ptrOf = (l: Loc): number => (l.kind === 'param' ? paramPtr[l.i]! : l.kind === 'slot' ? this.slots[l.i]! : outPtr[l.i]!);
     const timing = profiler.enabled;
     for (const s of this.steps) {
       const ptrs = [ptrOf(s.out), ...s.inputs.map(ptrOf)];
@@ -353,18 +364,34 @@ class WasmExecutable implements Executable {
       try {
         s.run(ptrs);
       } catch (e) {
+        resultView.forEach((view) => view && arena.releaseView(view));
         throw inOp(e, s.origin);
       }
       if (timing) profiler.record(s.label, performance.now() - t0);
     }
-    // Results leave the arena as ordinary arrays, so the garbage collector owns them.
-    return g.outputs.map((v, i) => {
+    const given = new Set<number>();
+    return g.outputs.map((v) => {
       const p = this.paramIndex.get(v);
       const n = numel(v.type.shape);
-      const data = p !== undefined ? args[p]!.data.slice() : copyOut(arena.viewAt(v.type.dtype, this.outputs[this.outputIndex.get(v)!]!, n));
+      const i = this.outputIndex.get(v)!;
+      const view = resultView[i];
+      let data: Storage;
+      if (p !== undefined) data = args[p]!.data.slice();
+      // NOTE: a value returned twice is one view once and a copy after (each result is freed on its own).
+      else if (view && !given.has(i)) data = view;
+      else data = copyOut(arena.viewAt(v.type.dtype, outPtr[i]!, n));
+      given.add(i);
       return { dtype: v.type.dtype, shape: v.type.shape, data };
     });
   }
+}
+
+/**
+ * Frees a result of the wasm backend now (it stays in the arena until released or collected);
+ * false for any other array. The caller guarantees nothing reads `data` again.
+ */
+export function releaseStorage(data: Storage): boolean {
+  return arenaInstance?.releaseView(data) ?? false;
 }
 
 /**
