@@ -1,6 +1,6 @@
 import { ArgumentError } from '../ir/errors.js';
 import type { Graph } from '../ir/graph.js';
-import { formatType } from '../ir/types.js';
+import { formatType, type TensorType, typesEqual } from '../ir/types.js';
 import { dce } from '../passes/dce.js';
 import { getBackend } from '../runtime/backend.js';
 import type { Executable } from '../runtime/backend.js';
@@ -25,15 +25,19 @@ export interface Jitted<R> {
  * ```
  */
 export function jit<R extends Tensor | Tensor[]>(fn: (...args: Tensor[]) => R): Jitted<R> {
-  const cache = new Map<string, { graph: Graph; exe: Executable; consts: readonly LazyBuffer[]; single: boolean }>();
+  type Entry = { graph: Graph; exe: Executable; consts: readonly LazyBuffer[]; single: boolean; types: readonly TensorType[] };
+  const cache = new Map<string, Entry>();
   let lastGraph: Graph | null = null;
+  /** The entry of the last call: a loop calling with the same types skips the key string. */
+  let last: Entry | undefined;
   const call = (...args: Tensor[]): R => {
     args.forEach((a, i) => {
       if (!(a instanceof Tensor)) throw new ArgumentError(`jit: argument ${i} must be a Tensor, got ${typeof a}`);
       a._live(`jit @${fn.name || 'jit'}: argument ${i}`);
     });
-    const key = args.map((a) => formatType(a.type)).join(',');
-    let entry = cache.get(key);
+    let entry = last && last.types.length === args.length && args.every((a, i) => typesEqual(a._buf.type, last!.types[i]!)) ? last : undefined;
+    const key = entry ? '' : args.map((a) => formatType(a.type)).join(',');
+    entry ??= cache.get(key);
     if (!entry) {
       let single = false;
       const traced = trace(
@@ -46,9 +50,10 @@ export function jit<R extends Tensor | Tensor[]>(fn: (...args: Tensor[]) => R): 
         fn.name || 'jit',
       );
       const graph = dce(traced.graph);
-      entry = { graph, exe: getBackend().compile(graph), consts: traced.consts, single };
+      entry = { graph, exe: getBackend().compile(graph), consts: traced.consts, single, types: args.map((a) => a.type) };
       cache.set(key, entry);
     }
+    last = entry;
     lastGraph = entry.graph;
     const bufs = [...args.map((a) => a._buf), ...entry.consts];
     realize(bufs);

@@ -27,12 +27,16 @@ export class Arena {
   /** Bytes of views handed out and not released yet. */
   handedOut = 0;
 
+  /** The memory's buffer as of the last growth (the getter costs a call; only `alloc` grows it). */
+  private buffer: ArrayBufferLike;
+
   constructor(
     initialPages = 256,
     maximumPages = 65536,
     readonly viewBudget = VIEW_BUDGET,
   ) {
     this.memory = new (wasmApi().Memory)({ initial: initialPages, maximum: maximumPages, shared: true });
+    this.buffer = this.memory.buffer;
   }
 
   /** Size class: 64-byte steps up to 4 KiB, then powers of two. */
@@ -49,8 +53,11 @@ export class Arena {
     if (offset === undefined) {
       offset = this.top;
       this.top += size;
-      const need = Math.ceil(this.top / PAGE) - this.memory.buffer.byteLength / PAGE;
-      if (need > 0) this.memory.grow(Math.max(need, Math.ceil(this.memory.buffer.byteLength / PAGE / 4)));
+      const need = Math.ceil(this.top / PAGE) - this.buffer.byteLength / PAGE;
+      if (need > 0) {
+        this.memory.grow(Math.max(need, Math.ceil(this.memory.buffer.byteLength / PAGE / 4)));
+        this.buffer = this.memory.buffer;
+      }
     }
     this.sizes.set(offset, size);
     this.live += size;
@@ -99,21 +106,21 @@ export class Arena {
 
   /** A view over an existing block (not tracked: the caller owns the block). */
   viewAt(dtype: DType, offset: number, length: number): Storage {
-    const buf = this.memory.buffer;
+    const buf = this.buffer;
     return dtype === 'f32' ? new Float32Array(buf, offset, length) : dtype === 'i32' ? new Int32Array(buf, offset, length) : new Uint8Array(buf, offset, length);
   }
 
   /** Whether `data` lives in this arena (its byteOffset is then a pointer). */
   owns(data: Storage): boolean {
-    return data.buffer === this.memory.buffer || (data.buffer instanceof SharedArrayBuffer && this.sameMemory(data.buffer));
+    return data.buffer === this.buffer || (data.buffer instanceof SharedArrayBuffer && this.sameMemory(data.buffer));
   }
 
   private sameMemory(buf: SharedArrayBuffer): boolean {
     // After growth, older views hold an older SharedArrayBuffer object over the same memory.
     // NOTE: a probe write through both views tells; cheap and exact.
-    if (buf.byteLength > this.memory.buffer.byteLength) return false;
+    if (buf.byteLength > this.buffer.byteLength) return false;
     const a = new Uint8Array(buf, 0, 1);
-    const b = new Uint8Array(this.memory.buffer, 0, 1);
+    const b = new Uint8Array(this.buffer, 0, 1);
     const old = a[0]!;
     a[0] = old ^ 0xff;
     const same = b[0] === a[0];
