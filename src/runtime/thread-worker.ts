@@ -24,8 +24,9 @@
  * MAIN_WAITING. Both flag handshakes are Dekker-style on seq-cst atomics: a side that sleeps
  * re-checks the word it waits on inside Atomics.wait, so a wake-up is never lost.
  * OWNER settles who runs a job: the worker claims job SEQ by a compare-exchange of OWNER to
- * SEQ; for work-sharing jobs (`runShared`) main may instead cancel a job the worker has not
- * claimed yet by exchanging OWNER to -SEQ, and then does not wait for it.
+ * SEQ; main may instead cancel a job the worker has not claimed yet by exchanging OWNER to
+ * -SEQ, and then does not wait for it (`run` then runs that share itself; in `runShared` the
+ * other threads have claimed its units).
  * Modules travel once, at load time, over a MessagePort read with `receiveMessageOnPort`.
  */
 

@@ -200,15 +200,33 @@ export class ThreadPool {
     }
     const seq = threads > 1 ? this.dispatch(threads, (slot) => this.setOp(slot, OP.RUN, moduleId, exportOf(slot), argsForEachThread[slot] ?? [])) : 0;
     let error: unknown;
-    try {
-      const fn = m.fns[exportOf(0)]!;
-      fn(...(argsForEachThread[0] ?? []));
-    } catch (e) {
-      error = e;
+    const share = (t: number): void => {
+      try {
+        m.fns[exportOf(t)]!(...(argsForEachThread[t] ?? []));
+      } catch (e) {
+        error ??= e;
+      }
+    };
+    share(0);
+    if (threads > 1) {
+      // A worker that has not claimed its share by now (descheduled, or asleep) would cost a
+      // wake-up or a whole time slice: the calling thread takes the share over instead.
+      const started: number[] = [];
+      for (let slot = 1; slot < threads; slot++) {
+        if (this.cancelUnclaimed(slot, seq)) share(slot);
+        else started.push(slot);
+      }
+      // NOTE: wait for the workers even when a share here threw: they still use the memory.
+      this.waitSlots(started, seq, `run '${String(exportName)}'`);
     }
-    // NOTE: wait for the workers even when the main share threw: they still use the memory.
-    if (threads > 1) this.waitAll(threads, seq, `run '${String(exportName)}'`);
     if (error !== undefined) throw error;
+  }
+
+  /** Cancels job `seq` of worker `slot` if the worker has not claimed it; true if cancelled. */
+  private cancelUnclaimed(slot: number, seq: number): boolean {
+    const at = (slot * SLOT_BYTES) / 4 + W.OWNER;
+    const owner = Atomics.load(this.i32, at);
+    return owner !== seq && Atomics.compareExchange(this.i32, at, owner, -seq) === owner;
   }
 
   /**
@@ -235,11 +253,7 @@ export class ThreadPool {
     }
     if (n > 1) {
       const started: number[] = [];
-      for (let slot = 1; slot < n; slot++) {
-        const at = (slot * SLOT_BYTES) / 4 + W.OWNER;
-        const owner = Atomics.load(this.i32, at);
-        if (owner === seq || Atomics.compareExchange(this.i32, at, owner, -seq) !== owner) started.push(slot);
-      }
+      for (let slot = 1; slot < n; slot++) if (!this.cancelUnclaimed(slot, seq)) started.push(slot);
       this.waitSlots(started, seq, `runShared '${exportName}'`);
     }
     if (error !== undefined) throw error;

@@ -306,6 +306,17 @@ describe('wasm gemm', () => {
       for (let r = 0; r < 5; r++) expect(checkAll([p], built.memory, run, () => [])).toEqual([]);
     });
 
+    it('matches the reference with rows split when the worker sleeps (its share taken over, or late)', () => {
+      const p = built.placed.find((x) => x.spec.m === 70 && x.spec.transB && x.options.mb === 8)!;
+      const sb = Math.ceil(gemmScratchBytes(p.spec, p.options) / 64) * 64;
+      const run: Runner = (q) => {
+        const until = performance.now() + 3; // the worker falls asleep after 0.5 ms
+        while (performance.now() < until);
+        pool.run(id, q.name, gemmThreadArgs(q.spec, q.a, q.b, q.c, [q.scratch, q.scratch + sb], q.options));
+      };
+      for (let r = 0; r < 5; r++) expect(checkAll([p], built.memory, run, () => [])).toEqual([]);
+    });
+
     it('runs the worker share alone when the main share is empty', () => {
       const p = built.placed.find((x) => x.spec.m === 70 && x.spec.transB)!;
       const sb = Math.ceil(gemmScratchBytes(p.spec, p.options) / 64) * 64;
@@ -332,8 +343,16 @@ describe('wasm gemm', () => {
     it('surfaces an error thrown only on the worker', async () => {
       const bin = await loadBinaryen();
       const mod = newGemmModule(bin);
-      // Traps when its argument is non-zero: only the worker gets a 1.
-      mod.addFunction('trap_if', bin.createType([bin.i32]), bin.none, [], mod.if(mod.local.get(0, bin.i32), mod.unreachable()));
+      // Traps when its argument is non-zero: only the worker gets a 1. The main share counts
+      // down from 2^24 first, so the worker claims its share before the main thread could
+      // take it over (which it does for a share still unclaimed when its own is done).
+      const i32 = bin.i32;
+      const x = (): ReturnType<typeof mod.local.get> => mod.local.get(0, i32);
+      const spin = mod.block(null, [
+        mod.local.set(1, mod.i32.const(1 << 24)),
+        mod.loop('spin', mod.br('spin', mod.local.tee(1, mod.i32.sub(mod.local.get(1, i32), mod.i32.const(1)), i32))),
+      ]);
+      mod.addFunction('trap_if', bin.createType([i32]), bin.none, [i32], mod.if(x(), mod.unreachable(), spin));
       mod.addFunctionExport('trap_if', 'trap_if');
       const m = await pool.load(finishModule(bin, mod));
       mod.dispose();
