@@ -355,8 +355,12 @@ export const PARALLEL_MIN_FLOPS = 2e5;
  * One-row GEMMs (matrix × vector, batch-1 inference) split by column chunks and are bound by
  * cache bandwidth: 1×256·256×128 (0.07 MFLOP) 3.1 µs vs 3.0; 1×784·784×256 (0.4 MFLOP) 21.4
  * vs 14.3 when calls repeat on 2 threads, but no gain when B last sat in the other core's cache.
+ * In a whole program the worker often is not ready that fast: W5 b1 (the 784-256-128-10 MLP,
+ * batch 1) under the bench protocol measured 0.026–0.041 ms on one thread and 0.041–0.066 ms
+ * split (3 runs each, 2 cores): in a process's first second V8's compiler threads compete with
+ * the worker for the cores. So only one-row products of ~100 µs and more are split.
  */
-export const PARALLEL_MIN_FLOPS_ONE_ROW = 3e5;
+export const PARALLEL_MIN_FLOPS_ONE_ROW = 2e6;
 
 /**
  * Whether a GEMM is worth splitting across `threads` threads: pass its FLOPs, or its shape

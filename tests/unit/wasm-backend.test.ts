@@ -26,16 +26,17 @@ describe('wasm backend: GEMMs on threads', () => {
     if ((wasmBackend.threads ?? 1) < 2) return; // one thread: nothing to split (checked by the gemm tests)
     const b = new GraphBuilder('layer');
     const o = new Ops(b);
-    const x = b.param('x', tensorType('f32', [1, 784]));
-    const w = b.param('w', tensorType('f32', [784, 250]));
+    // 1×2048·2048×510: 2.1 MFLOP, enough for a one-row product to be split (PARALLEL_MIN_FLOPS_ONE_ROW)
+    const x = b.param('x', tensorType('f32', [1, 2048]));
+    const w = b.param('w', tensorType('f32', [2048, 510]));
     const g = b.build([o.relu(o.matmul(x, w))]);
     const args = [
-      { dtype: 'f32' as const, shape: [1, 784], data: data(784, 1) },
-      { dtype: 'f32' as const, shape: [784, 250], data: data(784 * 250, 2) },
+      { dtype: 'f32' as const, shape: [1, 2048], data: data(2048, 1) },
+      { dtype: 'f32' as const, shape: [2048, 510], data: data(2048 * 510, 2) },
     ];
     const exe = wasmBackend.compile(g);
     const { result, report } = profile(() => exe.run(args));
-    expect(report.map((r) => r.label)).toContain(`matmul matmul -> f32[1,250] [wasm] x${wasmBackend.threads} cols`);
+    expect(report.map((r) => r.label)).toContain(`matmul matmul -> f32[1,510] [wasm] x${wasmBackend.threads} cols`);
     const worst = (got: ArrayLike<number>, want: ArrayLike<number>): number => {
       let w = 0;
       for (let i = 0; i < got.length; i++) w = Math.max(w, Math.abs(got[i]! - want[i]!));
