@@ -301,7 +301,7 @@ function execute(
           touchedLeaves.push(node.variable);
         }
       } else if (grad) {
-        const ins = replaySaved(() => node.apply(grad!));
+        const ins = node.apply(grad);
         node.nextFunctions.forEach(([next], i) => {
           const gi = ins[i];
           if (next && gi) add(next, gi);
@@ -316,8 +316,9 @@ function execute(
       }
     }
   };
-  if (createGraph) enableGrad(run);
-  else noGrad(run);
+  // NOTE: the engine reads what the forward pass saved, disposed handles included (see replaySaved).
+  if (createGraph) enableGrad(() => replaySaved(run));
+  else noGrad(() => replaySaved(run));
 
   if (!capture) {
     if (!opts.lazy) realize(touchedLeaves.flatMap((t) => (t.grad ? [t.grad._buf] : [])));
