@@ -125,6 +125,13 @@ const b2n = (b: boolean): number => (b ? 1 : 0);
 
 /** Broadcasts operand shapes; the error shows the operands' full types. */
 function broadcastTypes(op: string, inputs: readonly TensorType[]): number[] {
+  // The common eager cases first: a 0-d operand (a lifted number), or equal shapes.
+  if (inputs.length === 2) {
+    const a = inputs[0]!.shape;
+    const b = inputs[1]!.shape;
+    if (b.length === 0 || a === b) return [...a];
+    if (a.length === 0) return [...b];
+  }
   try {
     return broadcastShapes(op, ...inputs.map((t) => t.shape));
   } catch (e) {
