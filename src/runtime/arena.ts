@@ -4,8 +4,12 @@ import type { DType } from '../ir/types.js';
 
 const PAGE = 65536;
 const ALIGN = 64;
-/** Bytes of handed-out views (results that stay in the arena) at most; beyond it results are copied out. */
-const VIEW_BUDGET = 128 * 2 ** 20;
+/**
+ * Bytes of handed-out views (results that stay in the arena) at most; beyond it results are
+ * copied out. A program that disposes its results needs a few blocks; one that does not, in a
+ * synchronous loop, fills the budget for good (the memory never shrinks), so it is kept small.
+ */
+const VIEW_BUDGET = 32 * 2 ** 20;
 
 /**
  * One shared `WebAssembly.Memory` holding every buffer the wasm backend touches, so
