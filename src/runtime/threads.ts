@@ -2,8 +2,9 @@
  * A pool of `worker_threads` that run exports of wasm modules over ONE shared
  * `WebAssembly.Memory`, synchronously from the caller's view: `run` hands each worker its
  * arguments through a control block (Atomics, no postMessage per call), runs the main
- * thread's own share, and waits for the workers. Dispatch costs a few µs while the workers
- * are spinning (see `bench/gemm-micro.ts` for the measured latency).
+ * thread's own share, and waits for the workers; a share no worker has claimed by then, the
+ * main thread runs itself. Dispatch costs a few µs while the workers are spinning (see
+ * `bench/gemm-micro.ts` for the measured latency).
  *
  * This is the platform part of the runtime: Node built-ins are imported dynamically, so a
  * browser bundle loads this file and gets a 1-thread pool (`reason` says why).
@@ -177,7 +178,8 @@ export class ThreadPool {
 
   /**
    * Calls export `exportName` (or `exportName[t]` on thread t) of module `moduleId` once per
-   * entry of `argsForEachThread` (entry 0 on the calling thread, entry t on worker t) and
+   * entry of `argsForEachThread` (entry 0 on the calling thread, entry t on worker t, or on
+   * the calling thread when worker t has not claimed it by the time entry 0 is done) and
    * returns when all have finished.
    * Arguments are numbers (at most 8 per call; i32 params get them truncated).
    */
