@@ -21,7 +21,7 @@ import type binaryen from 'binaryen';
 import { ArgumentError, CompileError } from '../ir/errors.js';
 import type { DType } from '../ir/types.js';
 import { add, type IExpr, key, loopVar, scale } from '../ir/index-expr.js';
-import { type Cond, type LoopNest, type SExpr, walkNodes } from '../ir/loop-nest.js';
+import { type Cond, type LoopNest, type SExpr, childrenOf, walkNodes } from '../ir/loop-nest.js';
 import { has, type KernelPlan, movingRange, planLoopNest, splitVar, staticRange, union, varsOf } from './wasm-plan.js';
 import { type Binaryen, type Expr, FnEmitter, type Module, type Operand, vectorMath } from './wasm-math.js';
 import { applyTemplate, buildVector, castValue, extractLane, selectScalar, splat, valueType, type WasmArg } from './wasm-templates.js';
@@ -118,14 +118,9 @@ class KernelGen {
   private depsOf(s: SExpr): number {
     const hit = this.deps.get(s);
     if (hit !== undefined) return hit;
-    let m = 0;
-    if (s.t === 'load' || s.t === 'index') m = varsOf(s.index);
-    else if (s.t === 'op') m = s.args.reduce((acc, a) => union(acc, this.depsOf(a)), 0);
-    else if (s.t === 'cast') m = this.depsOf(s.arg);
-    else if (s.t === 'select') {
-      m = union(this.depsOf(s.a), this.depsOf(s.b));
-      for (const c of s.conds) m = union(m, varsOf(c.e));
-    }
+    let m = s.t === 'load' || s.t === 'index' ? varsOf(s.index) : 0;
+    for (const a of childrenOf(s)) m = union(m, this.depsOf(a));
+    if (s.t === 'select') for (const c of s.conds) m = union(m, varsOf(c.e));
     this.deps.set(s, m);
     return m;
   }
@@ -133,11 +128,7 @@ class KernelGen {
   private readsMemory(s: SExpr): boolean {
     const hit = this.loads.get(s);
     if (hit !== undefined) return hit;
-    let r = false;
-    if (s.t === 'load') r = true;
-    else if (s.t === 'op') r = s.args.some((a) => this.readsMemory(a));
-    else if (s.t === 'cast') r = this.readsMemory(s.arg);
-    else if (s.t === 'select') r = this.readsMemory(s.a) || this.readsMemory(s.b);
+    const r = s.t === 'load' || childrenOf(s).some((a) => this.readsMemory(a));
     this.loads.set(s, r);
     return r;
   }

@@ -310,13 +310,7 @@ export function referenceCounts(root: SExpr): Map<SExpr, number> {
   const count = (e: SExpr): void => {
     const n = (refs.get(e) ?? 0) + 1;
     refs.set(e, n);
-    if (n > 1) return;
-    if (e.t === 'op') e.args.forEach(count);
-    else if (e.t === 'cast') count(e.arg);
-    else if (e.t === 'select') {
-      count(e.a);
-      count(e.b);
-    }
+    if (n === 1) childrenOf(e).forEach(count);
   };
   count(root);
   return refs;
@@ -329,14 +323,25 @@ export function walkNodes(root: SExpr, f: (s: SExpr) => void): void {
     if (seen.has(s)) return;
     seen.add(s);
     f(s);
-    if (s.t === 'op') s.args.forEach(walk);
-    else if (s.t === 'cast') walk(s.arg);
-    else if (s.t === 'select') {
-      walk(s.a);
-      walk(s.b);
-    }
+    childrenOf(s).forEach(walk);
   };
   walk(root);
+}
+
+const LEAF: readonly SExpr[] = [];
+
+/** The value operands of an expression node (a select's conditions are index expressions, not among them). */
+export function childrenOf(s: SExpr): readonly SExpr[] {
+  switch (s.t) {
+    case 'op':
+      return s.args;
+    case 'cast':
+      return [s.arg];
+    case 'select':
+      return [s.a, s.b];
+    default:
+      return LEAF;
+  }
 }
 
 /** Every index expression a loop nest uses (for loop merging and analysis). */

@@ -381,18 +381,12 @@ class WasmExecutable implements Executable {
       }
       if (timing) profiler.record(s.label, performance.now() - t0);
     }
-    const given = new Set<number>();
-    return g.outputs.map((v) => {
+    return g.outputs.map((v, j) => {
       const p = this.paramIndex.get(v);
-      const n = numel(v.type.shape);
-      const i = this.outputIndex.get(v)!;
-      const view = resultView[i];
-      let data: Storage;
-      if (p !== undefined) data = args[p]!.data.slice();
-      // NOTE: a value returned twice is one view once and a copy after (each result is freed on its own).
-      else if (view && !given.has(i)) data = view;
-      else data = copyOut(arena.viewAt(v.type.dtype, outPtr[i]!, n));
-      given.add(i);
+      // NOTE: only a value's first place among the outputs got a view; a value returned twice
+      // is copied after that (each result is freed on its own).
+      const data =
+        p !== undefined ? args[p]!.data.slice() : (resultView[j] ?? copyOut(arena.viewAt(v.type.dtype, outPtr[this.outputIndex.get(v)!]!, numel(v.type.shape))));
       return { dtype: v.type.dtype, shape: v.type.shape, data };
     });
   }

@@ -94,6 +94,19 @@ describe('wasm executables: results in the arena', () => {
     for (const r of [r1, r2, big, got]) releaseStorage(r);
   });
 
+  it('returns a value listed twice among the outputs as a view and a copy', () => {
+    const b = new GraphBuilder('twice');
+    const o = new Ops(b);
+    const x = b.param('x', tensorType('f32', [n]));
+    const y = o.tanh(x);
+    const [r1, r2] = wasmBackend.compile(b.build([y, y])).run([arg(ramp(n, 0.01))]).map((r) => r.data);
+    expect(wasmArena().owns(r1!)).toBe(true);
+    expect(wasmArena().owns(r2!)).toBe(false);
+    expectClose(r2!, r1!);
+    expectClose(r1!, Float32Array.from(ramp(n, 0.01), Math.tanh));
+    releaseStorage(r1!);
+  });
+
   it('copies results out once the views handed out take the budget', () => {
     const arena = wasmArena();
     const hog: ReturnType<Arena['view']>[] = [];
